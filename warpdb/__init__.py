@@ -1,0 +1,18 @@
+"""warpdb: a GPU-native SQL engine over Arrow, with DuckDB as its correctness oracle."""
+from __future__ import annotations
+
+from .engine.session import Connection, Result
+from .errors import BindError, Cancelled, Error, ExecutionError, NotSupported, OutOfMemory, ParseError, TypeMismatch
+
+__version__ = "0.1.0"
+
+
+def connect(device: str = "auto") -> Connection:
+    """A new in-memory database; device is "auto" (GPU when usable, else CPU), "cpu" or "gpu"."""
+    return Connection(device=device)
+
+
+__all__ = [
+    "connect", "Connection", "Result", "Error", "ParseError", "BindError", "TypeMismatch",
+    "NotSupported", "ExecutionError", "OutOfMemory", "Cancelled",
+]

@@ -1,0 +1,109 @@
+"""The catalog: registered Arrow tables, tables made by SQL, views, and file sources."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from ..errors import BindError
+from . import types as T
+from .column import Column, from_arrow
+
+
+class TableEntry:
+    """A table held as Arrow on the host; its columns are brought to the device once and kept."""
+
+    is_view = False
+
+    def __init__(self, name: str, table: pa.Table):
+        self.name = name
+        self.table = table
+        self.columns = [(f.name.lower(), T.from_arrow(f.type, f"{name}.{f.name}")) for f in table.schema]
+        self._by_name = {n: i for i, (n, _) in enumerate(self.columns)}
+        self._device: dict[tuple[int, str], Column] = {}
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+    def column(self, name: str, xp) -> Column:
+        key = (id(xp), name)
+        col = self._device.get(key)
+        if col is None:
+            i = self._by_name[name]
+            col = from_arrow(xp, self.table.column(i), self.columns[i][1])
+            self._device[key] = col
+        return col
+
+
+class FileEntry(TableEntry):
+    """A table read from files (Parquet, CSV); re-read when a file's size or mtime changes."""
+
+    def __init__(self, name: str, reader, paths: list[str]):
+        self.reader, self.paths = reader, paths
+        self._stamp = self._stamps()
+        super().__init__(name, reader())
+
+    def _stamps(self):
+        out = []
+        for p in self.paths:
+            try:
+                st = os.stat(p)
+                out.append((p, st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append((p, None, None))
+        return out
+
+    def fresh(self) -> bool:
+        return self._stamps() == self._stamp
+
+
+@dataclass
+class ViewEntry:
+    name: str
+    ast: object
+    sql: str
+    is_view: bool = field(default=True)
+
+
+class Catalog:
+    """Name -> table or view; `version` changes whenever the catalog does (plan cache key)."""
+
+    def __init__(self):
+        self.entries: dict[str, object] = {}
+        self.version = 0
+        self.file_sources: dict[tuple, FileEntry] = {}
+
+    def get(self, name: str):
+        return self.entries.get(name.lower())
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    def put(self, name: str, entry) -> None:
+        self.entries[name.lower()] = entry
+        self.version += 1
+
+    def drop(self, name: str, kind: str, if_exists: bool) -> None:
+        entry = self.get(name)
+        if entry is None or (kind == "VIEW") != bool(entry.is_view):
+            if if_exists:
+                return
+            what = "view" if kind == "VIEW" else "table"
+            from ..sql.scope import did_you_mean
+
+            raise BindError(f"unknown {what} '{name}'{did_you_mean(name.lower(), self.names())}")
+        del self.entries[name.lower()]
+        self.version += 1
+
+    def table_function(self, fname: str, paths: list[str], options: dict):
+        from ..io.readers import open_source
+
+        key = (fname, tuple(paths), tuple(sorted(options.items())))
+        entry = self.file_sources.get(key)
+        if entry is None or not entry.fresh():
+            reader, files = open_source(fname, paths, options)
+            entry = FileEntry(fname, reader, files)
+            self.file_sources[key] = entry
+        return entry

@@ -1,0 +1,170 @@
+"""Device columns: values plus validity, strings as codes into a host dictionary; Arrow in and out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import ExecutionError
+from . import types as T
+from .types import DataType, Kind
+
+
+@dataclass(slots=True)
+class Column:
+    """One column on the backend: `data` (device array), `valid` (bool array or None = no nulls).
+
+    VARCHAR columns hold int32 codes into `dictionary`, a host Arrow string array of distinct values;
+    when `dict_sorted` the code order is the string order. A DECIMAL column too wide for int64 (a
+    SUM past 18 digits) holds `wide`, its exact values as (hi, lo) int64 halves: value = hi * 2**32 + lo.
+    """
+
+    dtype: DataType
+    data: Any
+    valid: Any = None
+    dictionary: pa.Array | None = None
+    dict_sorted: bool = False
+    wide: tuple | None = None
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+    def take(self, xp, idx) -> "Column":
+        """Rows at `idx` (int64 device array); index -1 gives NULL."""
+        if self.wide is not None:
+            raise ExecutionError("a DECIMAL wider than 18 digits can only be returned, not processed further")
+        n = len(self)
+        neg = idx < 0
+        has_neg = bool(neg.any()) if idx.shape[0] else False
+        safe = xp.where(neg, 0, idx) if has_neg else idx
+        if n == 0:
+            data = xp.zeros(idx.shape[0], dtype=self.data.dtype)
+            valid = xp.zeros(idx.shape[0], dtype=bool) if idx.shape[0] else None
+            return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted)
+        data = self.data[safe]
+        valid = self.valid[safe] if self.valid is not None else None
+        if has_neg:
+            valid = ~neg if valid is None else (valid & ~neg)
+        return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted)
+
+    def filter(self, xp, mask) -> "Column":
+        if self.wide is not None:
+            raise ExecutionError("a DECIMAL wider than 18 digits can only be returned, not processed further")
+        valid = self.valid[mask] if self.valid is not None else None
+        return Column(self.dtype, self.data[mask], valid, self.dictionary, self.dict_sorted)
+
+    def valid_mask(self, xp):
+        return self.valid if self.valid is not None else xp.ones(len(self), dtype=bool)
+
+
+def constant(xp, dtype: DataType, value, n: int) -> Column:
+    """A column of `n` copies of a literal already in device form (None = NULL)."""
+    if dtype.kind is Kind.VARCHAR:
+        if value is None:
+            return Column(dtype, xp.zeros(n, np.int32), xp.zeros(n, bool), pa.array([], pa.string()), True)
+        return Column(dtype, xp.zeros(n, np.int32), None, pa.array([value], pa.string()), True)
+    dt = T.device_dtype(dtype)
+    if value is None:
+        return Column(dtype, xp.zeros(n, dt), xp.zeros(n, bool))
+    return Column(dtype, xp.full(n, value, dtype=dt), None)
+
+
+def encode_strings(xp, arr: pa.Array) -> Column:
+    """Dictionary-encode an Arrow string array (any string flavour) into codes + distinct values."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.large_string()) if pa.types.is_large_string(arr.type) else arr.cast(pa.string())
+    enc = pc.dictionary_encode(arr)
+    codes = enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    dictionary = enc.dictionary.cast(pa.string())
+    valid = _validity(arr)
+    return Column(T.VARCHAR, xp.asarray(codes), None if valid is None else xp.asarray(valid), dictionary, False)
+
+
+def _validity(arr: pa.Array):
+    if arr.null_count == 0:
+        return None
+    return arr.is_valid().to_numpy(zero_copy_only=False)
+
+
+def from_arrow(xp, arr, dtype: DataType) -> Column:
+    """Bring an Arrow array (or chunked array) onto the backend as a Column of `dtype`."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else (arr.chunk(0) if arr.num_chunks else pa.array([], arr.type))
+    if dtype.kind is Kind.VARCHAR:
+        return encode_strings(xp, arr)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    valid = _validity(arr)
+    if dtype.kind is Kind.DECIMAL:
+        data = _decimal_to_int64(arr)
+    elif dtype.kind is Kind.NULL:
+        data = np.zeros(len(arr), np.int8)
+        valid = np.zeros(len(arr), bool)
+    elif dtype.kind is Kind.TIMESTAMP:
+        data = arr.cast(pa.timestamp("us")).cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    elif dtype.kind is Kind.DATE:
+        data = arr.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+    else:
+        target = T.to_arrow(dtype)
+        a = arr if arr.type == target else arr.cast(target)
+        data = a.fill_null(False if dtype.kind is Kind.BOOL else 0).to_numpy(zero_copy_only=False)
+    data = np.ascontiguousarray(data, dtype=T.device_dtype(dtype))
+    return Column(dtype, xp.asarray(data), None if valid is None else xp.asarray(valid))
+
+
+def _decimal_to_int64(arr: pa.Array) -> np.ndarray:
+    """Scaled int64 values of a decimal128 array, read straight from its 16-byte little-endian words."""
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if not pa.types.is_decimal128(arr.type):
+        arr = arr.cast(pa.decimal128(arr.type.precision, arr.type.scale))
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=2 * (n + arr.offset))[2 * arr.offset :]
+    lo, hi = words[0::2], words[1::2]
+    ok = (hi == (lo >> 63)) | ~np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
+    if not ok.all():
+        raise ExecutionError("DECIMAL value does not fit in 18 digits")
+    return np.where(ok, lo, 0).astype(np.int64)
+
+
+def to_arrow(xp, col: Column, to_host) -> pa.Array:
+    """The Arrow array of a Column (copied to the host)."""
+    valid = None if col.valid is None else to_host(col.valid)
+    mask = None if valid is None else ~valid
+    t = col.dtype
+    if col.wide is not None:
+        from ..kernels.reduce import hi_lo_to_decimal128_arrow
+
+        hi, lo = (to_host(a) for a in col.wide)
+        return hi_lo_to_decimal128_arrow(hi, lo, valid, t.precision, t.scale)
+    data = to_host(col.data)
+    if t.kind is Kind.VARCHAR:
+        codes = pa.array(data.astype(np.int32, copy=False), mask=mask)
+        if len(col.dictionary) == 0:
+            return pa.nulls(len(data), pa.string())
+        return col.dictionary.take(codes)
+    if t.kind is Kind.NULL:
+        return pa.nulls(len(data))
+    if t.kind is Kind.DECIMAL:
+        return _int64_to_decimal(data, mask, t)
+    if t.kind is Kind.DATE:
+        return pa.array(data.astype(np.int32, copy=False), mask=mask).cast(pa.date32())
+    if t.kind is Kind.TIMESTAMP:
+        return pa.array(data.astype(np.int64, copy=False), mask=mask).cast(pa.timestamp("us"))
+    return pa.array(data, type=T.to_arrow(t), mask=mask)
+
+
+def _int64_to_decimal(data: np.ndarray, mask, t: DataType) -> pa.Array:
+    n = len(data)
+    words = np.empty(2 * n, np.int64)
+    words[0::2] = data
+    words[1::2] = data >> 63
+    validity = None if mask is None else pa.array(~mask).buffers()[1]
+    return pa.Array.from_buffers(pa.decimal128(t.precision, t.scale), n, [validity, pa.py_buffer(words)])

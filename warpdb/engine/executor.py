@@ -1,0 +1,109 @@
+"""Runs a logical plan on one backend: one step per node, children first, each step timed."""
+from __future__ import annotations
+
+import time
+from functools import singledispatch
+
+import numpy as np
+import pyarrow as pa
+
+from . import types as T
+from .column import Column, constant, from_arrow
+from .literals import to_python
+from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
+from .physical import aggregate as agg_op
+from .physical import join as join_op
+from .physical import setops
+from .physical import sort as sort_op
+from .physical.batch import Batch
+from .physical.expressions import Evaluator
+
+
+class ExecutionContext:
+    """Per-query runtime state: the backend, the evaluator and the per-node profile."""
+
+    def __init__(self, xp, to_host):
+        self.xp, self.to_host = xp, to_host
+        self.ev = Evaluator(xp, to_host)
+        self.profile: list[tuple[str, float, int]] = []
+
+
+def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
+    """Evaluate `plan`: its children, then its own step (timed into ctx.profile)."""
+    inputs = [evaluate(c, ctx) for c in plan.children()]
+    start = time.perf_counter()
+    out = step(plan, ctx, *inputs)
+    ctx.profile.append((type(plan).__name__, (time.perf_counter() - start) * 1e3, out.n))
+    return out
+
+
+@singledispatch
+def step(node: Plan, ctx: ExecutionContext, *inputs: Batch) -> Batch:
+    raise TypeError(f"no physical operator for {type(node).__name__}")
+
+
+@step.register
+def _(node: Scan, ctx, *inputs):
+    cols = {f.cid: node.source.column(name, ctx.xp) for f, name in zip(node.schema, node.columns)}
+    batch = Batch(cols, node.source.num_rows)
+    for pred in node.filters:
+        batch = batch.filter(ctx.xp, ctx.ev.predicate(pred, batch))
+    return batch
+
+
+@step.register
+def _(node: Values, ctx, *inputs):
+    cols = {}
+    for i, f in enumerate(node.schema):
+        if not node.rows:
+            cols[f.cid] = constant(ctx.xp, f.dtype, None, 0)
+            continue
+        values = [to_python(r[i], f.dtype) for r in node.rows]
+        cols[f.cid] = from_arrow(ctx.xp, pa.array(values, type=T.to_arrow(f.dtype)), f.dtype)
+    return Batch(cols, len(node.rows))
+
+
+@step.register
+def _(node: Filter, ctx, batch):
+    return batch.filter(ctx.xp, ctx.ev.predicate(node.predicate, batch))
+
+
+@step.register
+def _(node: Project, ctx, batch):
+    return Batch({f.cid: ctx.ev.eval(e, batch) for f, e in zip(node.schema, node.exprs)}, batch.n)
+
+
+@step.register
+def _(node: Aggregate, ctx, batch):
+    return agg_op.aggregate(ctx.ev, node, batch)
+
+
+@step.register
+def _(node: Join, ctx, left, right):
+    return join_op.join(ctx.ev, node, left, right)
+
+
+@step.register
+def _(node: Sort, ctx, batch):
+    return sort_op.sort(ctx.ev, node, batch, node.limit)
+
+
+@step.register
+def _(node: Limit, ctx, batch):
+    start = min(node.offset, batch.n)
+    stop = batch.n if node.limit is None else min(start + node.limit, batch.n)
+    return batch.take(ctx.xp, ctx.xp.arange(start, stop, dtype=np.int64))
+
+
+@step.register
+def _(node: Distinct, ctx, batch):
+    return setops.distinct(ctx.xp, batch)
+
+
+@step.register
+def _(node: SetOp, ctx, left, right):
+    return setops.set_operation(ctx.xp, node, left, right)
+
+
+def result_columns(plan: Plan, batch: Batch) -> list[Column]:
+    return [batch.columns[f.cid] for f in plan.schema]

@@ -1,0 +1,1 @@
+"""Physical operators: one module per operator family, all written against the backend array module."""

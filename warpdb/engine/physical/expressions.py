@@ -1,0 +1,386 @@
+"""Evaluate typed expressions over a batch: vectorized, NULLs by validity masks, SQL 3-valued logic."""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...errors import ExecutionError
+from .. import types as T
+from ..column import Column, constant
+from ..expr import Call, Case, Cast, ColRef, Expr, Lit
+from ..types import Kind
+from . import casts, datetime as dt, strings
+from .batch import Batch
+
+_CMP = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal"}
+_SWAP = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+_STRING_FUNCS = ("length", "upper", "lower", "trim", "ltrim", "rtrim", "substring", "replace", "starts_with",
+                 "ends_with", "contains", "strpos", "like", "ilike", "reverse")
+
+
+def _and_valid(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+class Evaluator:
+    """Evaluates expressions on one backend (`xp` is numpy or cupy)."""
+
+    def __init__(self, xp, to_host):
+        self.xp, self.to_host = xp, to_host
+
+    def eval(self, e: Expr, batch: Batch) -> Column:
+        if isinstance(e, ColRef):
+            return batch.columns[e.cid]
+        if isinstance(e, Lit):
+            return constant(self.xp, e.dtype, e.value, batch.n)
+        if isinstance(e, Cast):
+            return casts.cast(self.xp, self.eval(e.arg, batch), e.dtype, self.to_host)
+        if isinstance(e, Case):
+            return self.case(e, batch)
+        if isinstance(e, Call):
+            fn = getattr(self, "op_" + e.op, None)
+            if fn is not None:
+                return fn(e, batch)
+            if e.op in _STRING_FUNCS:
+                return self.string_func(e, batch)
+            if e.op.startswith("extract_"):
+                return self.extract(e, batch)
+            if e.op.startswith("date_trunc_"):
+                c = self.eval(e.args[0], batch)
+                return Column(T.TIMESTAMP, dt.trunc(self.xp, e.op[len("date_trunc_"):], c.data), c.valid)
+        raise ExecutionError(f"cannot evaluate {e}")
+
+    def predicate(self, e: Expr, batch: Batch):
+        """A boolean mask of rows where `e` is TRUE (NULL counts as false)."""
+        c = self.eval(e, batch)
+        return c.data if c.valid is None else (c.data & c.valid)
+
+    # --- logic ------------------------------------------------------------------------------
+    def op_and(self, e, batch):
+        return self._logic(e, batch, is_and=True)
+
+    def op_or(self, e, batch):
+        return self._logic(e, batch, is_and=False)
+
+    def _logic(self, e, batch, is_and: bool):
+        a, b = (self.eval(x, batch) for x in e.args)
+        if a.valid is None and b.valid is None:
+            return Column(T.BOOL, (a.data & b.data) if is_and else (a.data | b.data), None)
+        at, af = self._truth(a)
+        bt, bf = self._truth(b)
+        if is_and:
+            true, false = at & bt, af | bf
+        else:
+            true, false = at | bt, af & bf
+        return Column(T.BOOL, true, true | false)
+
+    def _truth(self, c: Column):
+        v = c.valid_mask(self.xp)
+        return c.data & v, ~c.data & v
+
+    def op_not(self, e, batch):
+        a = self.eval(e.args[0], batch)
+        return Column(T.BOOL, ~a.data, a.valid)
+
+    def op_is_null(self, e, batch):
+        a = self.eval(e.args[0], batch)
+        xp = self.xp
+        return Column(T.BOOL, ~a.valid if a.valid is not None else xp.zeros(batch.n, bool), None)
+
+    # --- comparisons ------------------------------------------------------------------------
+    def _compare_raw(self, op: str, a: Expr, b: Expr, batch):
+        """(values, valid) of a comparison; literals stay scalars, strings compare on codes."""
+        xp = self.xp
+        if a.dtype.kind is Kind.VARCHAR:
+            return self._compare_strings(op, a, b, batch)
+        if isinstance(a, Lit) and not isinstance(b, Lit):
+            return self._compare_raw(_SWAP[op], b, a, batch)
+        ca = self.eval(a, batch)
+        if isinstance(b, Lit):
+            if b.value is None:
+                return xp.zeros(batch.n, bool), xp.zeros(batch.n, bool)
+            return _np_compare(op, ca.data, b.value), ca.valid
+        cb = self.eval(b, batch)
+        return _np_compare(op, ca.data, cb.data), _and_valid(ca.valid, cb.valid)
+
+    def _compare_strings(self, op, a, b, batch):
+        xp = self.xp
+        if isinstance(a, Lit) and not isinstance(b, Lit):
+            return self._compare_strings(_SWAP[op], b, a, batch)
+        ca = self.eval(a, batch)
+        if isinstance(b, Lit):
+            if b.value is None:
+                return xp.zeros(batch.n, bool), xp.zeros(batch.n, bool)
+            per = getattr(pc, _CMP[op])(ca.dictionary, pa.scalar(b.value, pa.string()))
+            col = strings.gather(xp, ca, per, T.BOOL)
+            return col.data, col.valid
+        cb = self.eval(b, batch)
+        ca, cb = strings.unify(xp, [ca, cb], ordered=op not in ("eq", "ne"))
+        return _np_compare(op, ca.data, cb.data), _and_valid(ca.valid, cb.valid)
+
+    def _cmp(self, e, batch):
+        data, valid = self._compare_raw(e.op, e.args[0], e.args[1], batch)
+        return Column(T.BOOL, data, valid)
+
+    op_eq = op_ne = op_lt = op_le = op_gt = op_ge = _cmp
+
+    def op_is_distinct(self, e, batch):
+        return self._distinct(e, batch, negate=False)
+
+    def op_is_not_distinct(self, e, batch):
+        return self._distinct(e, batch, negate=True)
+
+    def _distinct(self, e, batch, negate: bool):
+        xp = self.xp
+        eq, _ = self._compare_raw("eq", e.args[0], e.args[1], batch)
+        va = self.eval(e.args[0], batch).valid_mask(xp)
+        vb = self.eval(e.args[1], batch).valid_mask(xp)
+        same = (va & vb & eq) | (~va & ~vb)
+        return Column(T.BOOL, same if negate else ~same, None)
+
+    def op_in(self, e, batch):
+        xp = self.xp
+        arg, items = e.args[0], e.args[1:]
+        c = self.eval(arg, batch)
+        values = [i.value for i in items if i.value is not None]
+        has_null = len(values) != len(items)
+        if arg.dtype.kind is Kind.VARCHAR:
+            per = pc.is_in(c.dictionary, value_set=pa.array(values, pa.string()))
+            hit = strings.gather(xp, c, per, T.BOOL).data
+        else:
+            hit = xp.isin(c.data, xp.asarray(np.array(values, dtype=T.device_dtype(arg.dtype)))) if values else xp.zeros(batch.n, bool)
+        valid = c.valid
+        if has_null:
+            valid = hit if valid is None else (valid & hit)
+        return Column(T.BOOL, hit, valid)
+
+    # --- arithmetic -------------------------------------------------------------------------
+    def _operands(self, e, batch):
+        a, b = e.args
+        ca = self.eval(a, batch)
+        if isinstance(b, Lit) and b.value is not None and b.dtype.kind is not Kind.INTERVAL:
+            return ca.data, b.value, ca.valid
+        cb = self.eval(b, batch)
+        return ca.data, cb.data, _and_valid(ca.valid, cb.valid)
+
+    def op_add(self, e, batch):
+        return self._arith(e, batch, "add")
+
+    def op_sub(self, e, batch):
+        return self._arith(e, batch, "sub")
+
+    def op_mul(self, e, batch):
+        return self._arith(e, batch, "mul")
+
+    def _arith(self, e, batch, op):
+        xp = self.xp
+        a, b, valid = self._operands(e, batch)
+        t = e.dtype
+        if T.is_float(t):
+            out = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply}[op](a, b)
+            return Column(t, out.astype(T.device_dtype(t), copy=False), valid)
+        a64 = a.astype(np.int64, copy=False)
+        b64 = b.astype(np.int64, copy=False) if hasattr(b, "astype") else np.int64(b)
+        with np.errstate(over="ignore"):
+            out = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply}[op](a64, b64)
+        if op == "mul":
+            approx = a64.astype(np.float64) * (b64.astype(np.float64) if hasattr(b64, "astype") else float(b64))
+            bad = xp.abs(approx) >= 9.2e18
+        elif op == "add":
+            bad = ((a64 ^ out) & (b64 ^ out)) < 0
+        else:
+            bad = ((a64 ^ b64) & (a64 ^ out)) < 0
+        if valid is not None:
+            bad &= valid
+        if bool(bad.any()):
+            raise ExecutionError(f"Overflow in {op} of {t}")
+        if t.kind is Kind.DECIMAL:
+            bound = 10**t.precision
+            if t.precision < 18:
+                over = xp.abs(out) >= bound
+                if valid is not None:
+                    over &= valid
+                if bool(over.any()):
+                    raise ExecutionError(f"Overflow in {op} of {t}")
+        else:
+            casts.check_range(xp, out, valid, t, f"Overflow in {op}")
+        return Column(t, out.astype(T.device_dtype(t), copy=False), valid)
+
+    def op_div(self, e, batch):
+        a, b, valid = self._operands(e, batch)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = self.xp.true_divide(a, b)
+        return Column(T.FLOAT64, out.astype(np.float64, copy=False), valid)
+
+    def _zero_check(self, b, valid, op):
+        zero = (b == 0)
+        if valid is not None and hasattr(zero, "shape"):
+            zero = zero & valid
+        if bool(self.xp.any(zero)):
+            raise ExecutionError(f"Division by zero in {op}")
+
+    def op_intdiv(self, e, batch):
+        xp = self.xp
+        a, b, valid = self._operands(e, batch)
+        self._zero_check(b, valid, "//")
+        bs = xp.where(b == 0, 1, b) if hasattr(b, "shape") else b
+        q = xp.floor_divide(a, bs)
+        r = a - q * bs
+        q = q + ((r != 0) & ((a < 0) != (bs < 0)))
+        return Column(e.dtype, q.astype(T.device_dtype(e.dtype), copy=False), valid)
+
+    def op_mod(self, e, batch):
+        xp = self.xp
+        a, b, valid = self._operands(e, batch)
+        if not T.is_float(e.dtype):
+            self._zero_check(b, valid, "%")
+            b = xp.where(b == 0, 1, b) if hasattr(b, "shape") else b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = xp.fmod(a, b)
+        return Column(e.dtype, out.astype(T.device_dtype(e.dtype), copy=False), valid)
+
+    def op_neg(self, e, batch):
+        c = self.eval(e.args[0], batch)
+        return Column(e.dtype, -c.data, c.valid)
+
+    def op_abs(self, e, batch):
+        c = self.eval(e.args[0], batch)
+        return Column(e.dtype, self.xp.abs(c.data), c.valid)
+
+    # --- conditionals -----------------------------------------------------------------------
+    def case(self, e: Case, batch):
+        xp = self.xp
+        args = e.args
+        values = [self.eval(args[i], batch) for i in range(1, len(args) - 1, 2)] + [self.eval(args[-1], batch)]
+        if e.dtype.kind is Kind.VARCHAR:
+            values = strings.unify(xp, values)
+        out = values[-1]
+        data, valid = out.data, out.valid_mask(xp)
+        decided = xp.zeros(batch.n, bool)
+        result_data, result_valid = xp.zeros_like(data), xp.zeros(batch.n, bool)
+        for k, i in enumerate(range(0, len(args) - 1, 2)):
+            take = self.predicate(args[i], batch) & ~decided
+            v = values[k]
+            result_data = xp.where(take, v.data, result_data)
+            result_valid = xp.where(take, v.valid_mask(xp), result_valid)
+            decided |= take
+        result_data = xp.where(decided, result_data, data)
+        result_valid = xp.where(decided, result_valid, valid)
+        return Column(e.dtype, result_data, None if bool(result_valid.all()) else result_valid, out.dictionary, False)
+
+    def op_coalesce(self, e, batch):
+        xp = self.xp
+        cols = [self.eval(a, batch) for a in e.args]
+        if e.dtype.kind is Kind.VARCHAR:
+            cols = strings.unify(xp, cols)
+        out = cols[-1]
+        data, valid = out.data, out.valid_mask(xp)
+        for c in reversed(cols[:-1]):
+            v = c.valid_mask(xp)
+            data = xp.where(v, c.data, data)
+            valid = v | valid
+        return Column(e.dtype, data, None if bool(valid.all()) else valid, out.dictionary, False)
+
+    def op_greatest(self, e, batch):
+        return self._extreme(e, batch, self.xp.maximum)
+
+    def op_least(self, e, batch):
+        return self._extreme(e, batch, self.xp.minimum)
+
+    def _extreme(self, e, batch, fn):
+        xp = self.xp
+        cols = [self.eval(a, batch) for a in e.args]
+        if e.dtype.kind is Kind.VARCHAR:
+            cols = strings.unify(xp, cols, ordered=True)
+        data, valid = cols[0].data, cols[0].valid_mask(xp)
+        for c in cols[1:]:
+            v = c.valid_mask(xp)
+            both = fn(data, c.data)
+            data = xp.where(valid & v, both, xp.where(v, c.data, data))
+            valid = valid | v
+        return Column(e.dtype, data, None if bool(valid.all()) else valid, cols[0].dictionary, cols[0].dict_sorted)
+
+    # --- strings ----------------------------------------------------------------------------
+    def string_func(self, e, batch):
+        xp = self.xp
+        first, rest = e.args[0], e.args[1:]
+        c = self.eval(first, batch)
+        if all(isinstance(r, Lit) for r in rest):
+            consts = [r.value for r in rest]
+            if any(v is None for v in consts):
+                return constant(xp, e.dtype, None, batch.n)
+            per = strings.apply(e.op, c.dictionary, consts)
+            if e.dtype.kind is Kind.VARCHAR:
+                return strings.gather_strings(xp, c, per)
+            return strings.gather(xp, c, per, e.dtype)
+        raise ExecutionError(f"{e.op}() with non-constant arguments")
+
+    def op_concat(self, e, batch):
+        return self._concat(e, batch, "skip")
+
+    def op_concat_strict(self, e, batch):
+        return self._concat(e, batch, "emit_null")
+
+    def _concat(self, e, batch, nulls):
+        xp = self.xp
+        arrays = [strings.rows(xp, self.eval(a, batch), self.to_host) for a in e.args]
+        if not arrays or batch.n == 0:
+            return constant(xp, T.VARCHAR, "", batch.n)
+        joined = pc.binary_join_element_wise(*arrays, "", null_handling=nulls)
+        from ..column import encode_strings
+
+        return encode_strings(xp, joined)
+
+    # --- dates ------------------------------------------------------------------------------
+    def extract(self, e, batch):
+        c = self.eval(e.args[0], batch)
+        part = e.op[len("extract_"):]
+        out = dt.extract(self.xp, part, c.data, c.dtype.kind is Kind.TIMESTAMP)
+        return Column(e.dtype, out.astype(T.device_dtype(e.dtype), copy=False), c.valid)
+
+    def op_add_interval(self, e, batch):
+        return self._interval(e, batch, 1)
+
+    def op_sub_interval(self, e, batch):
+        return self._interval(e, batch, -1)
+
+    def _interval(self, e, batch, sign):
+        c = self.eval(e.args[0], batch)
+        iv = e.args[1]
+        if not isinstance(iv, Lit):
+            raise ExecutionError("INTERVAL must be a constant")
+        if iv.value is None:
+            return constant(self.xp, T.TIMESTAMP, None, batch.n)
+        months, days, micros = iv.value
+        return Column(T.TIMESTAMP, dt.add_interval(self.xp, c.data, sign * months, sign * days, sign * micros), c.valid)
+
+    def op_add_days(self, e, batch):
+        a, b, valid = self._operands(e, batch)
+        return Column(T.DATE, (a + b).astype(np.int32), valid)
+
+    def op_sub_days(self, e, batch):
+        a, b, valid = self._operands(e, batch)
+        return Column(T.DATE, (a - b).astype(np.int32), valid)
+
+    def op_date_diff_days(self, e, batch):
+        a, b, valid = self._operands(e, batch)
+        return Column(T.INT64, a.astype(np.int64) - b, valid)
+
+
+def _np_compare(op, a, b):
+    if op == "eq":
+        return a == b
+    if op == "ne":
+        return a != b
+    if op == "lt":
+        return a < b
+    if op == "le":
+        return a <= b
+    if op == "gt":
+        return a > b
+    return a >= b

@@ -1,0 +1,148 @@
+"""Joins of every kind on equi-keys (key ids + merge kernels) plus residual predicates."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import ExecutionError, OutOfMemory
+from ...kernels import join as J
+from ...kernels import keys as K
+from .. import types as T
+from ..column import Column, constant
+from ..types import Kind
+from . import strings
+from .batch import Batch
+
+MAX_CROSS_PAIRS = 200_000_000
+
+
+def _key_ids(ev, node, left: Batch, right: Batch):
+    xp = ev.xp
+    lk, rk = [], []
+    for le, re_ in zip(node.left_keys, node.right_keys):
+        lc, rc = ev.eval(le, left), ev.eval(re_, right)
+        if lc.dtype.kind is Kind.VARCHAR:
+            lc, rc = strings.unify(xp, [lc, rc])
+        lk.append((lc.data, lc.valid))
+        rk.append((rc.data, rc.valid))
+    return K.join_key_ids(xp, lk, rk)
+
+
+def _pairs(ev, node, left: Batch, right: Batch):
+    """Index pairs satisfying the equi-keys and the residual."""
+    xp = ev.xp
+    if node.left_keys:
+        lid, rid = _key_ids(ev, node, left, right)
+        li, ri = J.inner_pairs(xp, lid, rid)
+    else:
+        if left.n * right.n > MAX_CROSS_PAIRS:
+            raise OutOfMemory(
+                f"join without equality keys would build {left.n} x {right.n} row pairs (limit {MAX_CROSS_PAIRS})"
+            )
+        li, ri = J.cross_pairs(xp, left.n, right.n)
+    if node.residual is not None and li.shape[0]:
+        both = _combine(xp, left, right, li, ri)
+        keep = ev.predicate(node.residual, both)
+        li, ri = li[keep], ri[keep]
+    return li, ri
+
+
+def _combine(xp, left: Batch, right: Batch, li, ri) -> Batch:
+    cols = {c: col.take(xp, li) for c, col in left.columns.items()}
+    cols.update({c: col.take(xp, ri) for c, col in right.columns.items()})
+    return Batch(cols, int(li.shape[0]))
+
+
+def _unmatched(xp, idx, n):
+    seen = xp.zeros(n, bool)
+    seen[idx[idx >= 0]] = True
+    return xp.nonzero(~seen)[0].astype(np.int64)
+
+
+def join(ev, node, left: Batch, right: Batch) -> Batch:
+    xp = ev.xp
+    kind = node.kind
+    if kind == "single":
+        return _single(ev, left, right)
+    if kind in ("semi", "anti"):
+        return _semi(ev, node, left, right, kind == "semi")
+    if kind == "mark":
+        return _mark(ev, node, left, right)
+    if kind == "right":
+        li_r, ri_r = _pairs(ev, node, left, right)
+        extra = _unmatched(xp, ri_r, right.n)
+        li = xp.concatenate([li_r, xp.full(extra.shape[0], -1, np.int64)])
+        ri = xp.concatenate([ri_r, extra])
+        return _combine(xp, left, right, li, ri)
+    li, ri = _pairs(ev, node, left, right)
+    if kind in ("left", "full"):
+        extra = _unmatched(xp, li, left.n)
+        li = xp.concatenate([li, extra])
+        ri = xp.concatenate([ri, xp.full(extra.shape[0], -1, np.int64)])
+    if kind == "full":
+        extra = _unmatched(xp, ri, right.n)
+        li = xp.concatenate([li, xp.full(extra.shape[0], -1, np.int64)])
+        ri = xp.concatenate([ri, extra])
+    return _combine(xp, left, right, li, ri)
+
+
+def _semi(ev, node, left, right, keep_matched: bool) -> Batch:
+    xp = ev.xp
+    if node.left_keys and node.residual is None:
+        lid, rid = _key_ids(ev, node, left, right)
+        mask = J.semi_mask(xp, lid, rid)
+    elif node.residual is None:
+        mask = xp.full(left.n, right.n > 0, dtype=bool)
+    else:
+        li, ri = _pairs(ev, node, left, right)
+        mask = J.filter_pairs_any(xp, li, ri, xp.ones(li.shape[0], bool), left.n)
+    return left.filter(xp, mask if keep_matched else ~mask)
+
+
+def _mark(ev, node, left, right) -> Batch:
+    """IN / EXISTS as a BOOLEAN column with SQL's three-valued answer."""
+    xp = ev.xp
+    mark = node.mark
+    if node.in_pair is None:
+        if node.left_keys or node.residual is not None:
+            li, _ = _pairs(ev, node, left, right)
+            hit = J.filter_pairs_any(xp, li, li, xp.ones(li.shape[0], bool), left.n)
+        else:
+            hit = xp.full(left.n, right.n > 0, dtype=bool)
+        return _with(left, mark.cid, Column(T.BOOL, hit, None))
+    x, s = ev.eval(node.in_pair[0], left), ev.eval(node.in_pair[1], right)
+    if x.dtype.kind is Kind.VARCHAR:
+        x, s = strings.unify(xp, [x, s])
+    xv = x.valid_mask(xp)
+    if not node.left_keys and node.residual is None:
+        lid, rid = K.join_key_ids(xp, [(x.data, x.valid)], [(s.data, s.valid)])
+        hit = J.semi_mask(xp, lid, rid)
+        s_has_null = s.valid is not None and bool((~s.valid).any())
+        nonempty = right.n > 0
+        unknown = ~hit & (xp.full(left.n, s_has_null, dtype=bool) | ~xv) & nonempty
+        return _with(left, mark.cid, Column(T.BOOL, hit, ~unknown))
+    li, ri = _pairs(ev, node, left, right)
+    sv = s.valid_mask(xp)
+    pair_known = xv[li] & sv[ri]
+    pair_true = pair_known & (x.data[li] == s.data[ri])
+    hit = J.filter_pairs_any(xp, li, ri, pair_true, left.n)
+    unknown_any = J.filter_pairs_any(xp, li, ri, ~pair_known, left.n)
+    return _with(left, mark.cid, Column(T.BOOL, hit, hit | ~unknown_any))
+
+
+def _with(batch: Batch, cid: int, col: Column) -> Batch:
+    cols = dict(batch.columns)
+    cols[cid] = col
+    return Batch(cols, batch.n)
+
+
+def _single(ev, left: Batch, right: Batch) -> Batch:
+    xp = ev.xp
+    if right.n > 1:
+        raise ExecutionError("more than one row returned by a subquery used as an expression")
+    cols = dict(left.columns)
+    for cid, col in right.columns.items():
+        if right.n == 0:
+            cols[cid] = constant(xp, col.dtype, None, left.n)
+        else:
+            cols[cid] = col.take(xp, xp.zeros(left.n, np.int64))
+    return Batch(cols, left.n)

@@ -1,0 +1,185 @@
+"""Connections and results: the DuckDB-like Python API over the planner and executor."""
+from __future__ import annotations
+
+import re
+import time
+
+import pyarrow as pa
+from sqlglot import exp
+
+from ..errors import BindError, Error, ExecutionError, NotSupported
+from ..kernels.backend import array_module, gpu_available, to_host
+from ..sql.bind import bind_query
+from ..sql.parse import parse
+from .catalog import Catalog, TableEntry
+from .column import to_arrow
+from .executor import ExecutionContext, evaluate, result_columns
+from .explain import explain
+from .optimizer import optimize
+from .statements import run_statement
+
+_EXPLAIN = re.compile(r"^\s*explain(\s+analyze)?\s+", re.IGNORECASE)
+
+
+class Result:
+    """A statement's result: lazily executed for queries, ready-made for DDL, DESCRIBE and SHOW."""
+
+    def __init__(self, con: "Connection", plan=None, names=None, table: pa.Table | None = None, planning_ms=0.0):
+        self.con, self.plan, self.names = con, plan, names
+        self._table = table
+        self.planning_ms = planning_ms
+        self.profile: list = []
+
+    def arrow(self) -> pa.Table:
+        """The result as a pyarrow.Table."""
+        if self._table is None:
+            self._table = self.con._execute(self.plan, self.names, self)
+        return self._table
+
+    def fetchall(self) -> list[tuple]:
+        t = self.arrow()
+        return list(zip(*[c.to_pylist() for c in t.columns])) if t.num_columns else []
+
+    def fetchone(self):
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+    def df(self):
+        return self.arrow().to_pandas()
+
+    def explain(self) -> str:
+        return explain(self.plan) if self.plan is not None else "(no plan: not a query)"
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.arrow().column_names)
+
+    def __repr__(self) -> str:
+        return repr(self.arrow())
+
+
+class Connection:
+    """A warpdb database: a catalog plus the backend ("cpu" NumPy, "gpu" CuPy) queries run on."""
+
+    def __init__(self, device: str = "auto"):
+        if device not in ("auto", "cpu", "gpu"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', not {device!r}")
+        if device == "auto":
+            device = "gpu" if gpu_available() else "cpu"
+        self.xp = array_module(device)
+        self.device = device
+        self.catalog = Catalog()
+        self._plans: dict[tuple[str, int], tuple] = {}
+
+    # --- data in ----------------------------------------------------------------------------
+    def register(self, name: str, obj) -> "Connection":
+        """Make an Arrow table/batch/reader, pandas or Polars frame queryable as `name`."""
+        self.catalog.put(name, TableEntry(name.lower(), _as_arrow(obj)))
+        return self
+
+    def unregister(self, name: str) -> "Connection":
+        self.catalog.drop(name, "TABLE", if_exists=True)
+        return self
+
+    def read_parquet(self, path: str) -> Result:
+        return self.sql(f"SELECT * FROM read_parquet('{path.replace(chr(39), chr(39) * 2)}')")
+
+    def read_csv(self, path: str) -> Result:
+        return self.sql(f"SELECT * FROM read_csv('{path.replace(chr(39), chr(39) * 2)}')")
+
+    # --- SQL --------------------------------------------------------------------------------
+    def sql(self, text: str) -> Result:
+        """Run SQL (one or more statements); the last statement's result is returned."""
+        m = _EXPLAIN.match(text)
+        if m:
+            return self._explain(text[m.end():], analyze=bool(m.group(1)))
+        key = (text, self.catalog.version)
+        cached = self._plans.get(key)
+        if cached is not None:
+            start = time.perf_counter()
+            return Result(self, cached[0], cached[1], planning_ms=(time.perf_counter() - start) * 1e3)
+        start = time.perf_counter()
+        stmts = parse(text)
+        if not stmts:
+            raise BindError("empty statement")
+        result = None
+        for stmt in stmts:
+            result = self._statement(stmt, text, start, cacheable=len(stmts) == 1)
+            start = time.perf_counter()
+        return result
+
+    execute = sql
+
+    def _statement(self, stmt, text: str, start: float, cacheable: bool) -> Result:
+        if isinstance(stmt, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values, exp.Subquery)):
+            plan, names = self.plan(stmt, text)
+            if cacheable:
+                self._plans[(text, self.catalog.version)] = (plan, names)
+            return Result(self, plan, names, planning_ms=(time.perf_counter() - start) * 1e3)
+        table = run_statement(self, stmt, text)
+        return Result(self, table=table if table is not None else pa.table({}))
+
+    def plan(self, stmt, text: str):
+        """Bind and optimize one query statement."""
+        plan, names = bind_query(self.catalog, stmt, text)
+        return optimize(plan), names
+
+    def _explain(self, text: str, analyze: bool) -> Result:
+        stmts = parse(text)
+        if len(stmts) != 1:
+            raise NotSupported("EXPLAIN of several statements")
+        plan, names = self.plan(stmts[0], text)
+        body = explain(plan)
+        if analyze:
+            r = Result(self, plan, names)
+            r.arrow()
+            body += "\n\nprofile (operator, ms, rows):\n" + "\n".join(f"  {n} {ms:.3f} {rows}" for n, ms, rows in r.profile)
+        return Result(self, table=pa.table({"explain": [body]}))
+
+    def _execute(self, plan, names, result: Result) -> pa.Table:
+        ctx = ExecutionContext(self.xp, lambda a: to_host(self.xp, a))
+        try:
+            batch = evaluate(plan, ctx)
+        except Error:
+            raise
+        except MemoryError as e:
+            from ..errors import OutOfMemory
+
+            raise OutOfMemory(f"out of memory while running the query: {e}") from None
+        except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, pa.ArrowException) as e:
+            raise ExecutionError(f"internal error while running the query: {type(e).__name__}: {e}") from e
+        result.profile = ctx.profile
+        cols = result_columns(plan, batch)
+        arrays = [to_arrow(self.xp, c, ctx.to_host) for c in cols]
+        return pa.Table.from_arrays(arrays, names=list(names))
+
+    def tables(self) -> list[str]:
+        return self.catalog.names()
+
+    def close(self) -> None:
+        self.catalog = Catalog()
+        self._plans.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _as_arrow(obj) -> pa.Table:
+    if isinstance(obj, pa.Table):
+        return obj
+    if isinstance(obj, pa.RecordBatch):
+        return pa.Table.from_batches([obj])
+    if isinstance(obj, pa.RecordBatchReader):
+        return obj.read_all()
+    mod = type(obj).__module__
+    if mod.startswith("pandas"):
+        return pa.Table.from_pandas(obj, preserve_index=False)
+    if mod.startswith("polars"):
+        return obj.to_arrow()
+    if hasattr(obj, "__arrow_c_stream__"):
+        return pa.table(obj)
+    raise NotSupported(f"registering a {type(obj).__name__}: pass an Arrow table, pandas or Polars frame")
+

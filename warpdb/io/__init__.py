@@ -1,0 +1,1 @@
+"""Readers: files (local or fsspec URLs) into Arrow tables."""

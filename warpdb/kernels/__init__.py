@@ -1,0 +1,1 @@
+"""Vectorized array kernels written against a backend array module ``xp`` (numpy or cupy)."""

@@ -1,0 +1,53 @@
+"""Backend array modules: numpy on the host, cupy on a CUDA device."""
+from __future__ import annotations
+
+import numpy as np
+
+from warpdb.errors import NotSupported
+
+
+def gpu_available() -> bool:
+    """True when cupy imports and sees at least one CUDA device."""
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def array_module(device: str):
+    """The array module for ``device``: numpy for "cpu", cupy for "gpu"."""
+    if device == "cpu":
+        return np
+    if device != "gpu":
+        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu'")
+    try:
+        import cupy
+    except ImportError as exc:
+        raise NotSupported("GPU backend: cupy is not installed") from exc
+    if not gpu_available():
+        raise NotSupported("GPU backend: no CUDA device is available")
+    return cupy
+
+
+def to_host(xp, arr) -> np.ndarray:
+    """``arr`` as a numpy array (a copy off the device for cupy)."""
+    if xp is np:
+        return np.asarray(arr)
+    return xp.asnumpy(arr)
+
+
+def scatter_min(xp, target, idx, vals) -> None:
+    """In place ``target[idx[i]] = min(target[idx[i]], vals[i])``, duplicates allowed."""
+    if xp is np:
+        np.minimum.at(target, idx, vals)
+    else:
+        import cupyx
+
+        cupyx.scatter_min(target, idx, vals)
+
+
+def stable_argsort(xp, a):
+    """Stable ascending argsort of a 1-D array, as int64."""
+    return xp.argsort(a, kind="stable").astype(xp.int64, copy=False)

@@ -1,0 +1,97 @@
+"""Equi-join kernels over single int64 key ids (from ``keys.join_key_ids``; -1 never matches).
+
+Pair outputs are int64 index arrays ``(li, ri)`` ordered by left row, then right row.
+"""
+from __future__ import annotations
+
+from warpdb.kernels.backend import stable_argsort
+
+
+def _empty(xp):
+    return xp.zeros(0, dtype=xp.int64)
+
+
+def _expand(xp, counts):
+    """For ``sum(counts)`` outputs: the owning row of each and its offset within the row.
+
+    Each non-empty row's first output gets the step from the previous non-empty row; a
+    running sum of those steps is the owner (a vectorized ``repeat``).
+    """
+    starts = xp.cumsum(counts) - counts
+    total = int(starts[-1] + counts[-1]) if counts.shape[0] else 0
+    rows = xp.nonzero(counts)[0].astype(xp.int64, copy=False)
+    steps = xp.zeros(total, dtype=xp.int64)
+    steps[starts[rows]] = xp.diff(rows, prepend=0)
+    owner = xp.cumsum(steps)
+    return owner, xp.arange(total, dtype=xp.int64) - starts[owner]
+
+
+def _match_ranges(xp, lid, rid):
+    """Right rows sorted by id, and each left row's [lo, lo + count) range within them."""
+    order = stable_argsort(xp, rid)
+    rs = rid[order]
+    lo = xp.searchsorted(rs, lid, side="left").astype(xp.int64, copy=False)
+    hi = xp.searchsorted(rs, lid, side="right").astype(xp.int64, copy=False)
+    counts = xp.where(lid < 0, 0, hi - lo)
+    return order, lo, counts
+
+
+def inner_pairs(xp, lid, rid):
+    """All index pairs with ``lid[li] == rid[ri] >= 0`` (a sort + searchsorted join)."""
+    if lid.shape[0] == 0 or rid.shape[0] == 0:
+        return _empty(xp), _empty(xp)
+    order, lo, counts = _match_ranges(xp, lid, rid)
+    li, off = _expand(xp, counts)
+    return li, order[lo[li] + off]
+
+
+def left_pairs(xp, lid, rid):
+    """Inner pairs plus each unmatched left row once with ``ri == -1``."""
+    nl = lid.shape[0]
+    if nl == 0 or rid.shape[0] == 0:
+        return xp.arange(nl, dtype=xp.int64), xp.full(nl, -1, dtype=xp.int64)
+    order, lo, counts = _match_ranges(xp, lid, rid)
+    li, off = _expand(xp, xp.maximum(counts, 1))
+    matched = counts[li] > 0
+    ri = xp.where(matched, order[xp.where(matched, lo[li] + off, 0)], -1)
+    return li, ri
+
+
+def full_pairs(xp, lid, rid):
+    """Left pairs followed by each unmatched right row once with ``li == -1``."""
+    li, ri = left_pairs(xp, lid, rid)
+    hit = xp.zeros(rid.shape[0], dtype=bool)
+    hit[ri[ri >= 0]] = True
+    extra = xp.nonzero(~hit)[0].astype(xp.int64, copy=False)
+    return (xp.concatenate([li, xp.full(extra.shape[0], -1, dtype=xp.int64)]),
+            xp.concatenate([ri, extra]))
+
+
+def semi_mask(xp, lid, rid):
+    """bool[nl]: the left row has at least one matching right row."""
+    if lid.shape[0] == 0 or rid.shape[0] == 0:
+        return xp.zeros(lid.shape[0], dtype=bool)
+    rs = xp.sort(rid)
+    pos = xp.searchsorted(rs, lid, side="left")
+    found = rs[xp.minimum(pos, rs.shape[0] - 1)] == lid
+    return found & (pos < rs.shape[0]) & (lid >= 0)
+
+
+def anti_mask(xp, lid, rid):
+    """bool[nl]: the left row has no matching right row (a NULL key never matches)."""
+    return ~semi_mask(xp, lid, rid)
+
+
+def filter_pairs_any(xp, li, ri, keep, nl):
+    """bool[nl]: the left row has at least one pair surviving the residual mask ``keep``."""
+    out = xp.zeros(nl, dtype=bool)
+    out[li[keep & (li >= 0)]] = True
+    return out
+
+
+def cross_pairs(xp, nl, nr):
+    """Every (left, right) pair, left-major."""
+    k = xp.arange(nl * nr, dtype=xp.int64)
+    if nr == 0:
+        return k, k.copy()
+    return k // nr, k % nr

@@ -1,0 +1,191 @@
+"""Grouped reductions over dense group ids; every aggregate ignores NULLs.
+
+A ``GroupLayout`` sorts the rows by group id once; the aggregates reuse it.  Group-wise
+results are arrays of length ``n_groups``; ``has_value`` marks groups with a non-NULL input
+(an all-NULL or empty group yields SQL NULL for sum, min, max, ...).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from warpdb.kernels.backend import stable_argsort
+from warpdb.kernels.keys import group_ids
+
+_LOW32 = 0xFFFFFFFF
+
+
+def _narrow(xp, gid, n_groups):
+    """``gid`` in the smallest integer dtype that holds it (small keys sort faster)."""
+    for dtype in (xp.int8, xp.int16, xp.int32):
+        if n_groups <= np.iinfo(dtype).max + 1:
+            return gid.astype(dtype)
+    return gid
+
+
+class GroupLayout:
+    """Rows stably sorted by ``gid`` (int64 in [0, n_groups)), with each group's segment."""
+
+    def __init__(self, xp, gid, n_groups):
+        self.xp = xp
+        self.n = gid.shape[0]
+        self.n_groups = int(n_groups)
+        self.perm = None if self.n_groups <= 1 else stable_argsort(xp, _narrow(xp, gid, self.n_groups))
+        self.sorted_gid = self.gather(gid)
+        g = xp.arange(self.n_groups, dtype=xp.int64)
+        self.starts = xp.searchsorted(self.sorted_gid, g, side="left").astype(xp.int64, copy=False)
+        self.ends = xp.searchsorted(self.sorted_gid, g, side="right").astype(xp.int64, copy=False)
+        self.counts = self.ends - self.starts
+        nonempty = self.counts > 0
+        self.all_nonempty = int(xp.count_nonzero(nonempty)) == self.n_groups
+        self.nonempty = None if self.all_nonempty else nonempty
+
+    def gather(self, a):
+        """``a`` reordered into group order."""
+        return a if self.perm is None else a[self.perm]
+
+
+def _seg_sum_int(layout, a_sorted, dtype):
+    """Per-group sums of integers in ``dtype``; exact whenever each true sum fits ``dtype``."""
+    xp = layout.xp
+    cs = xp.zeros(layout.n + 1, dtype=dtype)
+    xp.cumsum(a_sorted, dtype=dtype, out=cs[1:])
+    return cs[layout.ends] - cs[layout.starts]
+
+
+def _seg_reduce(layout, ufunc, a_sorted, fill):
+    """Per-group ``ufunc.reduce`` of sorted values; ``fill`` for empty groups."""
+    xp = layout.xp
+    if layout.n == 0 or layout.n_groups == 0:
+        return xp.full(layout.n_groups, fill, dtype=a_sorted.dtype)
+    with np.errstate(all="ignore"):
+        if layout.all_nonempty:
+            return ufunc.reduceat(a_sorted, layout.starts)
+        out = xp.full(layout.n_groups, fill, dtype=a_sorted.dtype)
+        out[layout.nonempty] = ufunc.reduceat(a_sorted, layout.starts[layout.nonempty])
+    return out
+
+
+def _masked(xp, values, valid, fill):
+    return values if valid is None else xp.where(valid, values, values.dtype.type(fill))
+
+
+def count_rows(layout):
+    """count(*) per group (int64)."""
+    return layout.counts
+
+
+def count_valid(layout, valid):
+    """count(x) per group: the non-NULL rows (int64)."""
+    if valid is None:
+        return layout.counts
+    return _seg_sum_int(layout, layout.gather(valid), layout.xp.int64)
+
+
+def sum_int_exact(layout, values, valid):
+    """Exact per-group sums of integers (int64 or narrower, signed): ``(hi, lo, has_value)``.
+
+    The sum is ``hi * 2**32 + lo`` with ``lo`` in [0, 2**32); both are int64.  Values are
+    split into 32-bit halves so no intermediate overflows (groups below 2**32 rows).
+    """
+    xp = layout.xp
+    if values.dtype.kind == "u" and values.dtype.itemsize == 8:
+        raise TypeError("sum_int_exact does not take uint64")
+    v = layout.gather(_masked(xp, values.astype(xp.int64, copy=False), valid, 0))
+    if values.dtype.itemsize <= 4:
+        s = _seg_sum_int(layout, v, xp.int64)
+        return s >> 32, s & _LOW32, count_valid(layout, valid) > 0
+    lo = _seg_sum_int(layout, (v & _LOW32).astype(xp.uint64), xp.uint64)
+    hi = _seg_sum_int(layout, v >> 32, xp.int64)
+    return hi + (lo >> 32).astype(xp.int64), (lo & _LOW32).astype(xp.int64), count_valid(layout, valid) > 0
+
+
+def combine_hi_lo_to_int64(xp, hi, lo):
+    """``hi * 2**32 + lo`` as int64, and a bool mask of the sums that do not fit int64."""
+    overflow = (hi < -(2**31)) | (hi >= 2**31)
+    value = ((hi.astype(xp.uint64) << 32) | lo.astype(xp.uint64)).view(xp.int64)
+    return value, overflow
+
+
+def hi_lo_to_decimal128_arrow(hi, lo, valid, precision, scale):
+    """A ``pa.decimal128(precision, scale)`` array of the unscaled integers ``hi * 2**32 + lo``.
+
+    ``hi``/``lo`` are host (numpy) arrays; ``valid`` (bool or None) marks non-NULL entries.
+    The caller picks a precision that holds the values (38 always does).
+    """
+    hi = np.asarray(hi, dtype=np.int64)
+    lo = np.asarray(lo, dtype=np.int64)
+    n = hi.shape[0]
+    words = np.empty((n, 2), dtype="<u8")
+    words[:, 0] = (hi.astype(np.uint64) << np.uint64(32)) | lo.astype(np.uint64)
+    words[:, 1] = (hi >> 32).astype(np.uint64)
+    validity = None
+    if valid is not None:
+        validity = pa.py_buffer(np.packbits(np.asarray(valid, dtype=bool), bitorder="little"))
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), n, [validity, pa.py_buffer(words)])
+
+
+def sum_float(layout, values, valid):
+    """Per-group float64 sums: ``(sums, has_value)``."""
+    xp = layout.xp
+    v = layout.gather(_masked(xp, values.astype(xp.float64, copy=False), valid, 0.0))
+    return _seg_reduce(layout, xp.add, v, 0.0), count_valid(layout, valid) > 0
+
+
+def min_max(layout, values, valid, is_max):
+    """Per-group min or max of ints, floats, bools or codes: ``(values, has_value)``.
+
+    NaN is the largest float: a max over a NaN is NaN; a min skips NaN unless all are NaN.
+    """
+    xp = layout.xp
+    dtype = values.dtype
+    v = values.astype(xp.uint8) if dtype.kind == "b" else values
+    if v.dtype.kind == "f":
+        ufunc, fill = (xp.maximum, -np.inf) if is_max else (xp.fmin, np.nan)
+    else:
+        info = np.iinfo(v.dtype)
+        ufunc, fill = (xp.maximum, info.min) if is_max else (xp.minimum, info.max)
+    out = _seg_reduce(layout, ufunc, layout.gather(_masked(xp, v, valid, fill)), fill)
+    return out.astype(dtype, copy=False), count_valid(layout, valid) > 0
+
+
+def moments(layout, values, valid):
+    """Per-group ``(count, mean, m2)`` of non-NULL values, m2 = sum of squared deviations.
+
+    Two passes (means, then deviations) keep the variance numerically stable:
+    var_samp = m2 / (count - 1), var_pop = m2 / count.
+    """
+    xp = layout.xp
+    count = count_valid(layout, valid)
+    ok = None if valid is None else layout.gather(valid)
+    x = layout.gather(values.astype(xp.float64, copy=False))
+    if ok is not None:
+        x = xp.where(ok, x, 0.0)
+    with np.errstate(all="ignore"):
+        mean = _seg_reduce(layout, xp.add, x, 0.0) / xp.maximum(count, 1)
+        d = x - mean[layout.sorted_gid]
+        if ok is not None:
+            d = xp.where(ok, d, 0.0)
+        m2 = _seg_reduce(layout, xp.add, d * d, 0.0)
+    return count, mean, m2
+
+
+def bool_and_or(layout, values, valid, is_and):
+    """Per-group bool_and (every value true) or bool_or (some value true): ``(out, has_value)``."""
+    xp = layout.xp
+    hits = ~values if is_and else values
+    if valid is not None:
+        hits = hits & valid
+    c = _seg_sum_int(layout, layout.gather(hits), xp.int64)
+    return (c == 0) if is_and else (c > 0), count_valid(layout, valid) > 0
+
+
+def count_distinct(xp, gid, n_groups, values, valid):
+    """Per-group number of distinct non-NULL values (int64[n_groups])."""
+    if valid is not None:
+        gid, values = gid[valid], values[valid]
+    _, _, first = group_ids(xp, [(gid, None), (values, None)])
+    owners = xp.sort(gid[first])
+    g = xp.arange(int(n_groups), dtype=xp.int64)
+    return (xp.searchsorted(owners, g, side="right") - xp.searchsorted(owners, g, side="left")).astype(
+        xp.int64, copy=False)
