@@ -130,6 +130,7 @@ class QueryBinder(SubqueryBinder, TableBinder):
             agg_nodes += [a for o in order.expressions for a in find_aggregates(o.this)]
         if group is not None or agg_nodes or having is not None:
             eb = self.aggregate(holder, scope, items, group, agg_nodes)
+            eb.holder = holder
             if having is not None:
                 eb.clause = "HAVING"
                 pred = eb.bind_bool(having.this)

@@ -176,7 +176,8 @@ class ExprBinder:
     def like(self, node) -> Expr:
         arg, pattern = self.bind(node.this), self.bind(node.expression)
         op = "ilike" if isinstance(node, exp.ILike) else "like"
-        return self._like(op, arg, pattern, None, node)
+        out = self._like(op, arg, pattern, None, node)
+        return F.logical("not", [out]) if node.args.get("negate") else out
 
     def escape(self, node: exp.Escape) -> Expr:
         inner = node.this
@@ -184,7 +185,8 @@ class ExprBinder:
             return self.owner.unsupported("ESCAPE", node)
         esc = self.bind(node.expression)
         op = "ilike" if isinstance(inner, exp.ILike) else "like"
-        return self._like(op, self.bind(inner.this), self.bind(inner.expression), esc, node)
+        out = self._like(op, self.bind(inner.this), self.bind(inner.expression), esc, node)
+        return F.logical("not", [out]) if inner.args.get("negate") else out
 
     def _like(self, op, arg, pattern, esc, node) -> Expr:
         if arg.dtype.kind not in (Kind.VARCHAR, Kind.NULL):

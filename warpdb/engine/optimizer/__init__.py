@@ -4,10 +4,11 @@ from __future__ import annotations
 import time
 
 from ...errors import ExecutionError
-from . import fold_constants, join_keys, order_joins, prune_columns, pushdown_filters
+from . import factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters
 
 RULES = [
     ("fold_constants", fold_constants.apply),
+    ("factor_or", factor_or.apply),
     ("pushdown_filters", pushdown_filters.apply),
     ("order_joins", order_joins.apply),
     ("pushdown_filters_again", pushdown_filters.apply),
