@@ -84,6 +84,11 @@ def make_t(n: int = 40) -> pa.Table:
                 flag=rng.choice([True, False, None]),
             )
         )
+    # a few fixed values so that every interesting case occurs
+    for i, v in [(0, "apple"), (19, "apple"), (4, None), (16, None), (28, None)]:
+        rows[i]["s"] = v
+    rows[6]["f"], rows[7]["f"] = 0.0, None
+    rows[10]["a"], rows[11]["a"] = 3, 3
     return pa.Table.from_pylist(rows, schema=T_SCHEMA)
 
 

@@ -83,7 +83,7 @@ WHERE = [
     "select id from t where null",
     "select id from t where id % 2 = 0",
     "select id from t where a + b > 100",
-    "select id from t where a * 2 = b",
+    "select id from t where a = b % 10",
     "select id from t where id in (1, 2, 3) or id > 38",
     "select id, v from u where v > 0",
     "select id from u where t_id is null",

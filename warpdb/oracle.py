@@ -94,7 +94,7 @@ def duckdb_result(sql: str, tables: dict[str, pa.Table], con=None) -> pa.Table:
     try:
         for name, t in tables.items():
             con.register(name, t)
-        return con.sql(sql).fetch_arrow_table()
+        return con.sql(sql).to_arrow_table()
     finally:
         if own:
             con.close()

@@ -54,25 +54,49 @@ def arithmetic(op: str, a: Expr, b: Expr) -> Expr:
     if op in ("add", "sub") and (T.is_temporal(ta) or T.is_temporal(tb) or Kind.INTERVAL in (ta.kind, tb.kind)):
         return _temporal_arithmetic(op, a, b)
     a, b = coerce_string_literal(a, b)
+    a, b = _fit_int_literal(a, b)
     ta, tb = a.dtype, b.dtype
     if not (T.is_numeric(ta) and T.is_numeric(tb)):
         raise TypeMismatch(f"cannot apply {_SYMBOL[op]} to {ta} and {tb}")
+    if ta.kind is Kind.NULL:
+        a, ta = cast(a, tb if tb.kind is not Kind.NULL else T.INT32), (tb if tb.kind is not Kind.NULL else T.INT32)
+    if tb.kind is Kind.NULL:
+        b, tb = cast(b, ta), ta
     if op == "div" or (op == "intdiv" and not (T.is_integer(ta) and T.is_integer(tb))):
-        return Call("div", (cast(a, T.FLOAT64), cast(b, T.FLOAT64)), T.FLOAT64)
+        ft = T.FLOAT32 if T.numeric_supertype(ta, tb) == T.FLOAT32 else T.FLOAT64
+        return Call("div", (cast(a, ft), cast(b, ft)), ft)
     if T.is_float(ta) or T.is_float(tb):
         t = T.numeric_supertype(ta, tb)
         return Call(op, (cast(a, t), cast(b, t)), t)
     if ta.kind is Kind.DECIMAL or tb.kind is Kind.DECIMAL:
         da, db = T.as_decimal(ta), T.as_decimal(tb)
         if op == "mul":
-            rt = T.decimal(min(da.precision + db.precision, T.MAX_DECIMAL64_DIGITS), da.scale + db.scale)
+            width = da.precision + db.precision
+            if width > T.MAX_DECIMAL64_DIGITS and da.precision <= T.MAX_DECIMAL64_DIGITS and db.precision <= T.MAX_DECIMAL64_DIGITS:
+                width = T.MAX_DECIMAL64_DIGITS
+            rt = T.decimal(width, da.scale + db.scale)
             return Call("mul", (cast(a, da), cast(b, db)), rt)
         s = max(da.scale, db.scale)
         whole = max(da.precision - da.scale, db.precision - db.scale)
-        rt = T.decimal(min(whole + s + (1 if op in ("add", "sub") else 0), T.MAX_DECIMAL64_DIGITS), s)
+        rt = T.decimal(whole + s + (1 if op in ("add", "sub") else 0), s)
         return Call(op, (cast(a, T.decimal(da.precision - da.scale + s, s)), cast(b, T.decimal(db.precision - db.scale + s, s))), rt)
     t = T.numeric_supertype(ta, tb) if ta.kind is not Kind.NULL or tb.kind is not Kind.NULL else T.INT32
     return Call(op, (cast(a, t), cast(b, t)), t)
+
+
+def _fit_int_literal(a: Expr, b: Expr) -> tuple[Expr, Expr]:
+    """An integer literal next to a narrower integer (or FLOAT) takes that type, as in DuckDB."""
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, Lit) and T.is_integer(x.dtype) and x.value is not None and not isinstance(y, Lit):
+            if T.is_integer(y.dtype) and y.dtype != x.dtype:
+                lo, hi = T.INT_BOUNDS[y.dtype.kind]
+                if lo <= x.value <= hi:
+                    x2 = Lit(x.value, y.dtype)
+                    return (x2, b) if x is a else (a, x2)
+            if y.dtype == T.FLOAT32:
+                x2 = Lit(float(x.value), T.FLOAT32)
+                return (x2, b) if x is a else (a, x2)
+    return a, b
 
 
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "intdiv": "//", "mod": "%"}
@@ -120,10 +144,8 @@ def supertype(types: list[DataType], what: str) -> DataType:
 
 def unify(args: list[Expr], what: str) -> list[Expr]:
     """Cast `args` to their common type (string literals follow a typed neighbour)."""
-    typed = [a.dtype for a in args if not (isinstance(a, Lit) and a.dtype.kind is Kind.VARCHAR)]
+    typed = [a.dtype for a in args if a.dtype.kind is not Kind.NULL and not (isinstance(a, Lit) and a.dtype.kind is Kind.VARCHAR)]
     t = supertype(typed or [a.dtype for a in args], what)
-    if t.kind is Kind.VARCHAR or all(a.dtype.kind is Kind.VARCHAR for a in args):
-        t = T.VARCHAR if any(a.dtype.kind is Kind.VARCHAR for a in args) else t
     return [cast(a, t) for a in args]
 
 

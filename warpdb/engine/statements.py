@@ -33,7 +33,7 @@ def run_statement(con, stmt, text: str) -> pa.Table | None:
         kind = (stmt.args.get("kind") or "TABLE").upper()
         if kind not in ("TABLE", "VIEW"):
             raise NotSupported(f"DROP {kind}")
-        for t in stmt.expressions or [stmt.this]:
+        for t in stmt.args.get("tables") or [stmt.this]:
             con.catalog.drop(t.name, kind, bool(stmt.args.get("exists")))
         return None
     if isinstance(stmt, exp.Describe):

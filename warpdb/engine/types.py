@@ -125,8 +125,6 @@ def from_arrow(t: pa.DataType, what: str = "column") -> DataType:
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return VARCHAR
     if pa.types.is_decimal(t):
-        if t.precision > MAX_DECIMAL64_DIGITS:
-            raise NotSupported(f"{what}: DECIMAL({t.precision},{t.scale}) wider than 18 digits")
         return decimal(t.precision, t.scale)
     if pa.types.is_timestamp(t) and t.tz is None:
         return TIMESTAMP
@@ -173,7 +171,7 @@ def numeric_supertype(a: DataType, b: DataType) -> DataType:
     if b.kind is Kind.NULL:
         return a
     if is_float(a) or is_float(b):
-        return FLOAT64 if FLOAT64 in (a, b) or not (is_float(a) and is_float(b)) else FLOAT32
+        return FLOAT64 if FLOAT64 in (a, b) or a.kind is Kind.DECIMAL or b.kind is Kind.DECIMAL else FLOAT32
     if a.kind is Kind.DECIMAL or b.kind is Kind.DECIMAL:
         da, db = as_decimal(a), as_decimal(b)
         scale = max(da.scale, db.scale)

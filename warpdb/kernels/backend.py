@@ -48,6 +48,16 @@ def scatter_min(xp, target, idx, vals) -> None:
         cupyx.scatter_min(target, idx, vals)
 
 
+def scatter_max(xp, target, idx, vals) -> None:
+    """In place ``target[idx[i]] = max(target[idx[i]], vals[i])``, duplicates allowed."""
+    if xp is np:
+        np.maximum.at(target, idx, vals)
+    else:
+        import cupyx
+
+        cupyx.scatter_max(target, idx, vals)
+
+
 def stable_argsort(xp, a):
     """Stable ascending argsort of a 1-D array, as int64."""
     return xp.argsort(a, kind="stable").astype(xp.int64, copy=False)

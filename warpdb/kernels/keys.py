@@ -35,6 +35,17 @@ def ordered_int64(xp, values):
     raise TypeError(f"unsupported key dtype {values.dtype}")
 
 
+def from_ordered_int64(xp, codes, dtype):
+    """The inverse of ``ordered_int64``: values of ``dtype`` (-0.0 and NaN come back canonical)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        bits = xp.where(codes < 0, codes ^ INT64_MAX, codes)
+        return bits.view(xp.float64).astype(dtype, copy=False)
+    if dtype.kind == "u" and dtype.itemsize == 8:
+        return codes.view(xp.uint64) ^ np.uint64(2**63)
+    return codes.astype(dtype)
+
+
 def _normalize_valid(xp, valid, n):
     """``valid`` or None when it has no False; also the number of valid rows."""
     if valid is None:

@@ -1,16 +1,16 @@
 """Grouped reductions over dense group ids; every aggregate ignores NULLs.
 
-A ``GroupLayout`` sorts the rows by group id once; the aggregates reuse it.  Group-wise
+A ``GroupLayout`` sorts the rows by group id once; the exact integer aggregates (counts,
+sums, bool_and/or) reuse its segments, float sums and min/max go by group id.  Group-wise
 results are arrays of length ``n_groups``; ``has_value`` marks groups with a non-NULL input
 (an all-NULL or empty group yields SQL NULL for sum, min, max, ...).
 """
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
-from warpdb.kernels.backend import stable_argsort
-from warpdb.kernels.keys import group_ids
+from warpdb.kernels.backend import scatter_max, scatter_min, stable_argsort
+from warpdb.kernels.keys import INT64_MAX, INT64_MIN, from_ordered_int64, group_ids, ordered_int64
 
 _LOW32 = 0xFFFFFFFF
 
@@ -28,17 +28,15 @@ class GroupLayout:
 
     def __init__(self, xp, gid, n_groups):
         self.xp = xp
+        self.gid = gid
         self.n = gid.shape[0]
         self.n_groups = int(n_groups)
         self.perm = None if self.n_groups <= 1 else stable_argsort(xp, _narrow(xp, gid, self.n_groups))
-        self.sorted_gid = self.gather(gid)
+        sorted_gid = self.gather(gid)
         g = xp.arange(self.n_groups, dtype=xp.int64)
-        self.starts = xp.searchsorted(self.sorted_gid, g, side="left").astype(xp.int64, copy=False)
-        self.ends = xp.searchsorted(self.sorted_gid, g, side="right").astype(xp.int64, copy=False)
+        self.starts = xp.searchsorted(sorted_gid, g, side="left").astype(xp.int64, copy=False)
+        self.ends = xp.searchsorted(sorted_gid, g, side="right").astype(xp.int64, copy=False)
         self.counts = self.ends - self.starts
-        nonempty = self.counts > 0
-        self.all_nonempty = int(xp.count_nonzero(nonempty)) == self.n_groups
-        self.nonempty = None if self.all_nonempty else nonempty
 
     def gather(self, a):
         """``a`` reordered into group order."""
@@ -53,17 +51,13 @@ def _seg_sum_int(layout, a_sorted, dtype):
     return cs[layout.ends] - cs[layout.starts]
 
 
-def _seg_reduce(layout, ufunc, a_sorted, fill):
-    """Per-group ``ufunc.reduce`` of sorted values; ``fill`` for empty groups."""
+def _group_sum_float(layout, a):
+    """Per-group float64 sums of ``a`` (input order); 0.0 for empty groups."""
     xp = layout.xp
-    if layout.n == 0 or layout.n_groups == 0:
-        return xp.full(layout.n_groups, fill, dtype=a_sorted.dtype)
+    if layout.n == 0:
+        return xp.zeros(layout.n_groups, dtype=xp.float64)
     with np.errstate(all="ignore"):
-        if layout.all_nonempty:
-            return ufunc.reduceat(a_sorted, layout.starts)
-        out = xp.full(layout.n_groups, fill, dtype=a_sorted.dtype)
-        out[layout.nonempty] = ufunc.reduceat(a_sorted, layout.starts[layout.nonempty])
-    return out
+        return xp.bincount(layout.gid, weights=a, minlength=layout.n_groups)
 
 
 def _masked(xp, values, valid, fill):
@@ -113,6 +107,8 @@ def hi_lo_to_decimal128_arrow(hi, lo, valid, precision, scale):
     ``hi``/``lo`` are host (numpy) arrays; ``valid`` (bool or None) marks non-NULL entries.
     The caller picks a precision that holds the values (38 always does).
     """
+    import pyarrow as pa  # only this host-side builder needs Arrow
+
     hi = np.asarray(hi, dtype=np.int64)
     lo = np.asarray(lo, dtype=np.int64)
     n = hi.shape[0]
@@ -128,25 +124,25 @@ def hi_lo_to_decimal128_arrow(hi, lo, valid, precision, scale):
 def sum_float(layout, values, valid):
     """Per-group float64 sums: ``(sums, has_value)``."""
     xp = layout.xp
-    v = layout.gather(_masked(xp, values.astype(xp.float64, copy=False), valid, 0.0))
-    return _seg_reduce(layout, xp.add, v, 0.0), count_valid(layout, valid) > 0
+    v = _masked(xp, values.astype(xp.float64, copy=False), valid, 0.0)
+    return _group_sum_float(layout, v), count_valid(layout, valid) > 0
 
 
 def min_max(layout, values, valid, is_max):
     """Per-group min or max of ints, floats, bools or codes: ``(values, has_value)``.
 
-    NaN is the largest float: a max over a NaN is NaN; a min skips NaN unless all are NaN.
+    Values go through ``keys.ordered_int64``, so NaN is the largest float: a max over a NaN
+    is NaN and a min skips NaN unless all values are NaN.
     """
     xp = layout.xp
-    dtype = values.dtype
-    v = values.astype(xp.uint8) if dtype.kind == "b" else values
-    if v.dtype.kind == "f":
-        ufunc, fill = (xp.maximum, -np.inf) if is_max else (xp.fmin, np.nan)
-    else:
-        info = np.iinfo(v.dtype)
-        ufunc, fill = (xp.maximum, info.min) if is_max else (xp.minimum, info.max)
-    out = _seg_reduce(layout, ufunc, layout.gather(_masked(xp, v, valid, fill)), fill)
-    return out.astype(dtype, copy=False), count_valid(layout, valid) > 0
+    fill = INT64_MIN if is_max else INT64_MAX
+    k = _masked(xp, ordered_int64(xp, values), valid, fill)
+    out = xp.full(layout.n_groups, fill, dtype=xp.int64)
+    if layout.n_groups == 1 and layout.n:
+        out[:] = k.max() if is_max else k.min()
+    elif layout.n:
+        (scatter_max if is_max else scatter_min)(xp, out, layout.gid, k)
+    return from_ordered_int64(xp, out, values.dtype), count_valid(layout, valid) > 0
 
 
 def moments(layout, values, valid):
@@ -157,16 +153,11 @@ def moments(layout, values, valid):
     """
     xp = layout.xp
     count = count_valid(layout, valid)
-    ok = None if valid is None else layout.gather(valid)
-    x = layout.gather(values.astype(xp.float64, copy=False))
-    if ok is not None:
-        x = xp.where(ok, x, 0.0)
+    x = _masked(xp, values.astype(xp.float64, copy=False), valid, 0.0)
     with np.errstate(all="ignore"):
-        mean = _seg_reduce(layout, xp.add, x, 0.0) / xp.maximum(count, 1)
-        d = x - mean[layout.sorted_gid]
-        if ok is not None:
-            d = xp.where(ok, d, 0.0)
-        m2 = _seg_reduce(layout, xp.add, d * d, 0.0)
+        mean = _group_sum_float(layout, x) / xp.maximum(count, 1)
+        d = _masked(xp, x - mean[layout.gid], valid, 0.0)
+        m2 = _group_sum_float(layout, d * d)
     return count, mean, m2
 
 

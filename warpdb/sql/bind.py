@@ -9,7 +9,7 @@ from ..engine.expr import AggCall, ColRef, Expr, Lit, and_all, conjuncts
 from ..engine.logical import Aggregate, Distinct, Field, Filter, Join, Limit, Plan, Project, SetOp, Sort, SortKey, Values
 from ..errors import BindError, NotSupported
 from .aggregation import AggContext, find_aggregates
-from .bind_expr import ExprBinder, ast_conjuncts
+from .bind_expr import ExprBinder, ast_conjuncts, unsupported_features
 from .parse import where
 from .scope import Scope, did_you_mean
 from .subquery import SubqueryBinder
@@ -45,6 +45,9 @@ class QueryBinder(SubqueryBinder, TableBinder):
 
     def bind(self, node: exp.Expression) -> tuple[Plan, list[str]]:
         """Bind a whole query statement; NotSupported lists every unsupported feature at once."""
+        unsupported_features(node, self)
+        if self.problems:
+            raise NotSupported(self.problems)
         plan, names = self.query(node, None)
         if self.problems:
             raise NotSupported(self.problems)

@@ -9,7 +9,7 @@ _D = exp.DataType.Type
 _SIMPLE = {
     _D.BOOLEAN: T.BOOL, _D.TINYINT: T.INT8, _D.SMALLINT: T.INT16, _D.INT: T.INT32, _D.BIGINT: T.INT64,
     _D.FLOAT: T.FLOAT32, _D.DOUBLE: T.FLOAT64, _D.VARCHAR: T.VARCHAR, _D.TEXT: T.VARCHAR, _D.CHAR: T.VARCHAR,
-    _D.DATE: T.DATE, _D.TIMESTAMP: T.TIMESTAMP, _D.DATETIME: T.TIMESTAMP, _D.UTINYINT: T.INT16,
+    _D.DATE: T.DATE, _D.TIMESTAMP: T.TIMESTAMP, _D.DATETIME: T.TIMESTAMP, _D.TIMESTAMPNTZ: T.TIMESTAMP, _D.UTINYINT: T.INT16,
     _D.USMALLINT: T.INT32, _D.UINT: T.INT64,
 }
 
@@ -24,7 +24,7 @@ def sql_type(node: exp.DataType, owner, at) -> T.DataType:
         precision, scale = (params + [18, 3])[:2] if params else (18, 3)
         if len(params) == 1:
             scale = 0
-        if precision > T.MAX_DECIMAL64_DIGITS:
-            return owner.unsupported(f"DECIMAL({precision},{scale}) wider than 18 digits", at, T.NULL)
+        if not 1 <= precision <= 38 or not 0 <= scale <= precision:
+            return owner.unsupported(f"DECIMAL({precision},{scale})", at, T.NULL)
         return T.decimal(precision, scale)
     return owner.unsupported(f"type {node.sql()}", at, T.NULL)

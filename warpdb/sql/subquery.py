@@ -7,7 +7,7 @@ from sqlglot import exp
 from ..engine import functions as F
 from ..engine import types as T
 from ..engine.expr import AggCall, Call, ColRef, Expr, Lit, and_all, conjuncts, substitute
-from ..engine.logical import Aggregate, Field, Filter, Join, Plan, free_cids
+from ..engine.logical import Aggregate, Distinct, Field, Filter, Join, Plan, Project, free_cids
 from ..errors import BindError
 from .aggregation import AggContext, find_aggregates
 from .bind_expr import ExprBinder, ast_conjuncts
@@ -48,6 +48,7 @@ class SubqueryBinder:
         lkeys, rkeys, residual, in_pair = [], [], None, None
         if free_cids(plan):
             plan, _, corr, value = self.correlated(eb, sub, node, want_value=is_in)
+            corr = [self._grouped_outer(eb, c) for c in corr]
             lkeys, rkeys, rest = self.split_correlation(corr, plan, node)
             residual = and_all(rest)
         else:
@@ -132,22 +133,34 @@ class SubqueryBinder:
         return self.correlated_scalar(eb, node.this, node)
 
     def correlated_scalar(self, eb: ExprBinder, sub, node) -> Expr:
-        """sum/avg/min/max/count of rows matching outer values: group by the correlation keys, left join."""
+        """A correlated scalar subquery as a join: grouped by the correlation when it aggregates,
+        else a 'single' join that fails when an outer row would get more than one value."""
         if not isinstance(sub, exp.Select) or len(sub.expressions) != 1:
             return self.unsupported("correlated scalar subquery that is not a one-column SELECT", node)
         item = sub.expressions[0]
         item = item.this if isinstance(item, exp.Alias) else item
-        aggs_ast = find_aggregates(item)
-        if not aggs_ast:
-            return self.unsupported("correlated scalar subquery without an aggregate", node)
         plan, scope, corr, _ = self.correlated(eb, sub, node, want_value=False)
+        corr = [self._grouped_outer(eb, c) for c in corr]
+        if not find_aggregates(item):
+            from .bind import Holder
+
+            ib = ExprBinder(self, scope, clause="SELECT")
+            ib.holder = Holder(plan)
+            value = ib.bind(item)
+            vf = self.field("value", value.dtype)
+            inner = ib.holder.plan
+            refs = tuple(ColRef(f.cid, f.dtype, f.name) for f in inner.schema)
+            right = Project(inner, refs + (value,), inner.schema + (vf,))
+            lkeys, rkeys, rest = self.split_correlation(corr, inner, node)
+            eb.holder.plan = Join("single", eb.holder.plan, right, tuple(lkeys), tuple(rkeys), and_all(rest))
+            return ColRef(vf.cid, vf.dtype, vf.name)
         lkeys, rkeys, rest = self.split_correlation(corr, plan, node)
-        if rest or not lkeys:
-            return self.unsupported("correlated scalar subquery with a non-equality correlation", node)
+        if rest:
+            plan, lkeys, rkeys = self._outer_values_join(eb, plan, corr)
         keys = [(k, self.field(f"key{i}", k.dtype)) for i, k in enumerate(rkeys)]
         ib = ExprBinder(self, scope, clause="aggregate")
         aggs: dict[AggCall, Field] = {}
-        for a in aggs_ast:
+        for a in find_aggregates(item):
             call = ib.aggregate(a)
             aggs.setdefault(call, self.field(a.sql(dialect="duckdb").lower(), call.dtype))
         agg_plan = Aggregate(plan, tuple(rkeys), tuple(aggs), tuple(f for _, f in keys) + tuple(aggs.values()))
@@ -157,6 +170,30 @@ class SubqueryBinder:
                        for c, f in aggs.items() if c.func in ("count", "count_star")}
         eb.holder.plan = Join("left", eb.holder.plan, agg_plan, tuple(lkeys), tuple(ColRef(f.cid, f.dtype, f.name) for _, f in keys))
         return substitute(value, zero_counts)
+
+    def _outer_values_join(self, eb: ExprBinder, inner: Plan, corr: list[Expr]):
+        """For non-equality correlation: join the inner rows with the distinct outer values they
+        depend on, so the aggregate can group by those values."""
+        inner_cids = _defined(inner)
+        refs = {}
+        for c in corr:
+            for r in c.walk():
+                if isinstance(r, ColRef) and r.cid not in inner_cids:
+                    refs[r.cid] = r
+        outer = [refs[c] for c in sorted(refs)]
+        fields = tuple(self.field(f"outer_{r.name}", r.dtype) for r in outer)
+        values = Distinct(Project(eb.holder.plan, tuple(outer), fields))
+        mapping = {r.cid: ColRef(f.cid, f.dtype, f.name) for r, f in zip(outer, fields)}
+        cond = and_all([substitute(c, mapping) for c in corr])
+        joined = Join("inner", inner, values, residual=cond)
+        return joined, list(outer), [ColRef(f.cid, f.dtype, f.name) for f in fields]
+
+    def _grouped_outer(self, eb: ExprBinder, e: Expr) -> Expr:
+        """Outer references from HAVING or a grouped SELECT point at the group keys' outputs."""
+        if eb.agg is None:
+            return e
+        mapping = {k.cid: ColRef(f.cid, f.dtype, f.name) for k, f in eb.agg.keys if isinstance(k, ColRef)}
+        return substitute(e, mapping)
 
 
 def _defined(p: Plan) -> set[int]:

@@ -90,11 +90,14 @@ class TableBinder:
     def named_table(self, node: exp.Table, name: str) -> tuple[Plan, list[str]]:
         if node.args.get("db") or node.args.get("catalog"):
             self.unsupported(f"schema-qualified table name {node.sql()}", node)
-        for frame in reversed(self.ctes):
+        for depth in range(len(self.ctes) - 1, -1, -1):
+            frame = self.ctes[depth]
             if name in frame:
                 cte = frame[name]
                 saved = self.ctes
-                self.ctes = self.ctes[: self.ctes.index(frame)]
+                names = list(frame)
+                earlier = {n: frame[n] for n in names[: names.index(name)]}
+                self.ctes = self.ctes[:depth] + [earlier]
                 try:
                     plan, names = self.query(cte.this, None)
                 finally:

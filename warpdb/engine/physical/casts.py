@@ -85,7 +85,7 @@ def cast(xp, col: Column, t: DataType, to_host) -> Column:
                 bad &= valid
             if bool(bad.any()):
                 raise ExecutionError(f"{what}: value out of range")
-            out = _round_half_away(xp, data).astype(np.int64)
+            out = xp.rint(data).astype(np.int64)
         elif s.kind is Kind.BOOL or T.is_integer(s):
             out = data.astype(np.int64)
         else:

@@ -200,8 +200,8 @@ class Evaluator:
         if bool(bad.any()):
             raise ExecutionError(f"Overflow in {op} of {t}")
         if t.kind is Kind.DECIMAL:
-            bound = 10**t.precision
-            if t.precision < 18:
+            bound = 10 ** min(t.precision, 18)
+            if t.precision <= 18:
                 over = xp.abs(out) >= bound
                 if valid is not None:
                     over &= valid
@@ -215,7 +215,7 @@ class Evaluator:
         a, b, valid = self._operands(e, batch)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = self.xp.true_divide(a, b)
-        return Column(T.FLOAT64, out.astype(np.float64, copy=False), valid)
+        return Column(e.dtype, out.astype(T.device_dtype(e.dtype), copy=False), valid)
 
     def _zero_check(self, b, valid, op):
         zero = (b == 0)
@@ -246,6 +246,13 @@ class Evaluator:
 
     def op_neg(self, e, batch):
         c = self.eval(e.args[0], batch)
+        if T.is_integer(e.dtype):
+            lo = T.INT_BOUNDS[e.dtype.kind][0]
+            bad = c.data == lo
+            if c.valid is not None:
+                bad &= c.valid
+            if bool(bad.any()):
+                raise ExecutionError(f"Overflow in negation of {e.dtype}")
         return Column(e.dtype, -c.data, c.valid)
 
     def op_abs(self, e, batch):
@@ -331,7 +338,9 @@ class Evaluator:
         arrays = [strings.rows(xp, self.eval(a, batch), self.to_host) for a in e.args]
         if not arrays or batch.n == 0:
             return constant(xp, T.VARCHAR, "", batch.n)
-        joined = pc.binary_join_element_wise(*arrays, "", null_handling=nulls)
+        if nulls == "skip":
+            arrays = [a.fill_null("") for a in arrays]
+        joined = pc.binary_join_element_wise(*arrays, "", null_handling="emit_null")
         from ..column import encode_strings
 
         return encode_strings(xp, joined)
@@ -373,6 +382,21 @@ class Evaluator:
 
 
 def _np_compare(op, a, b):
+    """Comparison with DuckDB's float order: NaN equals NaN and is greater than every number."""
+    if getattr(a, "dtype", None) is not None and a.dtype.kind == "f":
+        xp = _module_of(a)
+        an, bn = xp.isnan(a), xp.isnan(b)
+        if op == "eq":
+            return (a == b) | (an & bn)
+        if op == "ne":
+            return ~((a == b) | (an & bn))
+        if op == "lt":
+            return (a < b) | (~an & bn)
+        if op == "le":
+            return (a <= b) | bn
+        if op == "gt":
+            return (a > b) | (an & ~bn)
+        return (a >= b) | an
     if op == "eq":
         return a == b
     if op == "ne":
@@ -384,3 +408,7 @@ def _np_compare(op, a, b):
     if op == "gt":
         return a > b
     return a >= b
+
+
+def _module_of(a):
+    return np if isinstance(a, np.ndarray) else __import__("cupy")

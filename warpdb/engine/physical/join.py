@@ -7,7 +7,7 @@ from ...errors import ExecutionError, OutOfMemory
 from ...kernels import join as J
 from ...kernels import keys as K
 from .. import types as T
-from ..column import Column, constant
+from ..column import Column
 from ..types import Kind
 from . import strings
 from .batch import Batch
@@ -62,7 +62,7 @@ def join(ev, node, left: Batch, right: Batch) -> Batch:
     xp = ev.xp
     kind = node.kind
     if kind == "single":
-        return _single(ev, left, right)
+        return _single(ev, node, left, right)
     if kind in ("semi", "anti"):
         return _semi(ev, node, left, right, kind == "semi")
     if kind == "mark":
@@ -135,14 +135,19 @@ def _with(batch: Batch, cid: int, col: Column) -> Batch:
     return Batch(cols, batch.n)
 
 
-def _single(ev, left: Batch, right: Batch) -> Batch:
+def _single(ev, node, left: Batch, right: Batch) -> Batch:
+    """Left join where each left row may match at most one right row (scalar subqueries)."""
     xp = ev.xp
-    if right.n > 1:
+    if not node.left_keys and node.residual is None:
+        if right.n > 1:
+            raise ExecutionError("more than one row returned by a subquery used as an expression")
+        li = xp.arange(left.n, dtype=np.int64)
+        ri = xp.full(left.n, 0 if right.n else -1, dtype=np.int64)
+        return _combine(xp, left, right, li, ri)
+    li, ri = _pairs(ev, node, left, right)
+    if li.shape[0] and bool((xp.bincount(li, minlength=left.n) > 1).any()):
         raise ExecutionError("more than one row returned by a subquery used as an expression")
-    cols = dict(left.columns)
-    for cid, col in right.columns.items():
-        if right.n == 0:
-            cols[cid] = constant(xp, col.dtype, None, left.n)
-        else:
-            cols[cid] = col.take(xp, xp.zeros(left.n, np.int64))
-    return Batch(cols, left.n)
+    extra = _unmatched(xp, li, left.n)
+    li = xp.concatenate([li, extra])
+    ri = xp.concatenate([ri, xp.full(extra.shape[0], -1, np.int64)])
+    return _combine(xp, left, right, li, ri)
