@@ -4,11 +4,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import BindError
 from . import types as T
 from .column import Column, from_arrow
+
+
+SAMPLE = 8192
 
 
 class TableEntry:
@@ -22,10 +27,25 @@ class TableEntry:
         self.columns = [(f.name.lower(), T.from_arrow(f.type, f"{name}.{f.name}")) for f in table.schema]
         self._by_name = {n: i for i, (n, _) in enumerate(self.columns)}
         self._device: dict[tuple[int, str], Column] = {}
+        self._ndv: dict[str, float] = {}
 
     @property
     def num_rows(self) -> int:
         return self.table.num_rows
+
+    def distinct_estimate(self, name: str) -> float:
+        """Estimated distinct values of a column, from a sample of at most SAMPLE rows (cached)."""
+        est = self._ndv.get(name)
+        if est is None:
+            n = self.num_rows
+            col = self.table.column(self._by_name[name])
+            if n > SAMPLE:
+                col = col.take(pa.array(np.linspace(0, n - 1, SAMPLE).astype(np.int64)))
+            m = len(col)
+            d = pc.count_distinct(col).as_py() if m else 0
+            est = float(d) if d < m / 2 else float(n) * d / max(m, 1)
+            self._ndv[name] = est
+        return est
 
     def column(self, name: str, xp) -> Column:
         key = (id(xp), name)

@@ -83,7 +83,10 @@ def anti_mask(xp, lid, rid):
 
 
 def filter_pairs_any(xp, li, ri, keep, nl):
-    """bool[nl]: the left row has at least one pair surviving the residual mask ``keep``."""
+    """bool[nl]: the left row has at least one pair surviving the residual mask ``keep``.
+
+    ``ri`` is not needed to decide this; it is taken so every pair consumer has one signature.
+    """
     out = xp.zeros(nl, dtype=bool)
     out[li[keep & (li >= 0)]] = True
     return out

@@ -46,7 +46,7 @@ def from_ordered_int64(xp, codes, dtype):
     return codes.astype(dtype)
 
 
-def _normalize_valid(xp, valid, n):
+def normalize_valid(xp, valid, n):
     """``valid`` or None when it has no False; also the number of valid rows."""
     if valid is None:
         return None, n
@@ -87,7 +87,7 @@ def _factorize(xp, codes, card, need_first):
 def _column_codes(xp, values, valid, n):
     """Codes in [0, card) equal iff the SQL values group together; NULL gets its own code."""
     k = ordered_int64(xp, values)
-    valid, nvalid = _normalize_valid(xp, valid, n)
+    valid, nvalid = normalize_valid(xp, valid, n)
     if nvalid == 0:
         return xp.zeros(n, dtype=xp.int64), 1
     if valid is None:
@@ -162,7 +162,7 @@ def join_key_ids(xp, left, right):
                 xp.ones(nr, dtype=bool) if rvalid is None else rvalid,
             ])
             ok = valid if ok is None else ok & valid
-    ok, n_ok = _normalize_valid(xp, ok, n)
+    ok, n_ok = normalize_valid(xp, ok, n)
     ids = xp.full(n, -1, dtype=xp.int64)
     if n_ok:
         if ok is None:

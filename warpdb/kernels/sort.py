@@ -7,7 +7,7 @@ first or last regardless of direction.  Ties keep input order.
 from __future__ import annotations
 
 from warpdb.kernels.backend import stable_argsort
-from warpdb.kernels.keys import INT64_MAX, INT64_MIN, _normalize_valid, ordered_int64
+from warpdb.kernels.keys import INT64_MAX, INT64_MIN, normalize_valid, ordered_int64
 
 _PACK_LIMIT = 2**63 - 1  # largest packed cardinality of adjacent keys (fits int64)
 
@@ -28,7 +28,7 @@ def _columns(xp, keys, n):
         k = ordered_int64(xp, values)
         if descending:
             k = ~k
-        valid, nvalid = _normalize_valid(xp, valid, n)
+        valid, nvalid = normalize_valid(xp, valid, n)
         if nvalid == 0:
             continue  # all NULL: a constant key orders nothing
         if valid is None:

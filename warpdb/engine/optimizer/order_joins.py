@@ -7,6 +7,7 @@ from ..expr import Call, ColRef, Expr, and_all, conjuncts
 from ..logical import Aggregate, Filter, Join, Plan, Project, Scan
 from .pushdown_filters import push
 
+MANY_TO_MANY_PENALTY = 1.5
 _SELECTIVITY = {"eq": 0.1, "ne": 0.9, "lt": 0.3, "le": 0.3, "gt": 0.3, "ge": 0.3, "like": 0.25, "in": 0.2}
 
 
@@ -60,12 +61,12 @@ def estimate(p: Plan) -> float:
     return estimate(kids[0]) if kids else 1.0
 
 
-def base_rows(p: Plan) -> dict[int, float]:
-    """For columns passed through from a scan: that table's row count (a distinct-count bound)."""
-    out: dict[int, float] = {}
+def scan_columns(p: Plan) -> dict[int, tuple]:
+    """(table entry, column name) of the columns a plan passes through from its scans."""
+    out: dict[int, tuple] = {}
     for node in p.walk():
         if isinstance(node, Scan):
-            out.update({f.cid: float(node.source.num_rows) for f in node.schema})
+            out.update({f.cid: (node.source, name) for name, f in zip(node.columns, node.schema)})
         elif isinstance(node, Project):
             for e, f in zip(node.exprs, node.schema):
                 if isinstance(e, ColRef) and e.cid in out:
@@ -87,7 +88,7 @@ def _order(rels: list[Plan], conds: list[Expr]) -> Plan:
     est = [estimate(r) for r in rels]
     ndv = {}
     for r in rels:
-        ndv.update(base_rows(r))
+        ndv.update(scan_columns(r))
     remaining = set(range(len(rels)))
 
     def connected(acc_cids, i):
@@ -116,7 +117,7 @@ def _order(rels: list[Plan], conds: list[Expr]) -> Plan:
     return push(plan, rest) if rest else plan
 
 
-def _join_estimate(left: float, right: float, edges: list[Expr], ndv: dict[int, float], acc_cids) -> float:
+def _join_estimate(left: float, right: float, edges: list[Expr], ndv: dict[int, tuple], acc_cids) -> float:
     """Rows of joining the accumulated plan (`left` rows) with a relation (`right` rows)."""
     best = left * right
     for c in edges:
@@ -125,13 +126,17 @@ def _join_estimate(left: float, right: float, edges: list[Expr], ndv: dict[int, 
             la, rb = (a, b) if a.cids() <= acc_cids else (b, a)
             dl = min(_distinct(la, ndv, left), left)
             dr = min(_distinct(rb, ndv, right), right)
-            best = min(best, left * right / max(dl, dr, 1.0))
+            out = left * right / max(dl, dr, 1.0)
+            if max(dl, dr) < min(left, right):
+                out *= MANY_TO_MANY_PENALTY
+            best = min(best, out)
         else:
             best *= 0.5
     return max(best, 1.0)
 
 
-def _distinct(e: Expr, ndv: dict[int, float], default: float) -> float:
+def _distinct(e: Expr, ndv: dict[int, tuple], default: float) -> float:
     if isinstance(e, ColRef) and e.cid in ndv:
-        return ndv[e.cid]
+        source, name = ndv[e.cid]
+        return source.distinct_estimate(name)
     return default

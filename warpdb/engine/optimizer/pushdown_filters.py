@@ -48,7 +48,25 @@ def push(plan: Plan, preds: list[Expr]) -> Plan:
     return _wrap(plan.with_children(kids) if kids else plan, preds)
 
 
+def _sink_semi(j: Join) -> Join:
+    """A semi/anti join over an inner join moves to the inner join's input that holds its keys."""
+    inner = j.left
+    if j.kind not in ("semi", "anti") or not isinstance(inner, Join) or inner.kind not in ("inner", "cross"):
+        return j
+    own = {c for e in j.left_keys for c in e.cids()}
+    if j.residual is not None:
+        own |= j.residual.cids() - j.right.cids()
+    if own and own <= inner.left.cids():
+        return replace(inner, left=_sink_semi(replace(j, left=inner.left)))
+    if own and own <= inner.right.cids():
+        return replace(inner, right=_sink_semi(replace(j, left=inner.right)))
+    return j
+
+
 def _join(j: Join, preds: list[Expr]) -> Plan:
+    sunk = _sink_semi(j)
+    if sunk is not j:
+        return push(sunk, preds)
     lc, rc = j.left.cids(), j.right.cids()
     kind = j.kind
     to_left, to_right, stay, into_cond = [], [], [], []

@@ -261,11 +261,32 @@ class Evaluator:
 
     # --- conditionals -----------------------------------------------------------------------
     def case(self, e: Case, batch):
+        """CASE: each branch value is computed only on the rows that take it (so an error such as
+        an overflow in a branch not taken is never raised)."""
+        xp = self.xp
+        args = e.args
+        if e.dtype.kind is Kind.VARCHAR:
+            return self._case_strings(e, batch)
+        data = xp.zeros(batch.n, T.device_dtype(e.dtype))
+        valid = xp.zeros(batch.n, bool)
+        undecided = xp.ones(batch.n, bool)
+        branches = [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 2)] + [(None, args[-1])]
+        for cond, value in branches:
+            take = undecided if cond is None else (self.predicate(cond, batch) & undecided)
+            if not bool(take.any()):
+                continue
+            rows = xp.nonzero(take)[0]
+            v = self.eval(value, batch.take(xp, rows)) if not isinstance(value, (Lit, ColRef)) else self.eval(value, batch).take(xp, rows)
+            data[rows] = v.data
+            valid[rows] = v.valid_mask(xp)
+            undecided &= ~take
+        return Column(e.dtype, data, None if bool(valid.all()) else valid)
+
+    def _case_strings(self, e: Case, batch):
         xp = self.xp
         args = e.args
         values = [self.eval(args[i], batch) for i in range(1, len(args) - 1, 2)] + [self.eval(args[-1], batch)]
-        if e.dtype.kind is Kind.VARCHAR:
-            values = strings.unify(xp, values)
+        values = strings.unify(xp, values)
         out = values[-1]
         data, valid = out.data, out.valid_mask(xp)
         decided = xp.zeros(batch.n, bool)
