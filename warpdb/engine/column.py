@@ -34,8 +34,6 @@ class Column:
 
     def take(self, xp, idx) -> "Column":
         """Rows at `idx` (int64 device array); index -1 gives NULL."""
-        if self.wide is not None:
-            raise ExecutionError("a DECIMAL wider than 18 digits can only be returned, not processed further")
         n = len(self)
         neg = idx < 0
         has_neg = bool(neg.any()) if idx.shape[0] else False
@@ -43,18 +41,19 @@ class Column:
         if n == 0:
             data = xp.zeros(idx.shape[0], dtype=self.data.dtype)
             valid = xp.zeros(idx.shape[0], dtype=bool) if idx.shape[0] else None
-            return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted)
+            wide = None if self.wide is None else (data, data)
+            return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted, wide)
         data = self.data[safe]
         valid = self.valid[safe] if self.valid is not None else None
         if has_neg:
             valid = ~neg if valid is None else (valid & ~neg)
-        return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted)
+        wide = None if self.wide is None else tuple(a[safe] for a in self.wide)
+        return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted, wide)
 
     def filter(self, xp, mask) -> "Column":
-        if self.wide is not None:
-            raise ExecutionError("a DECIMAL wider than 18 digits can only be returned, not processed further")
         valid = self.valid[mask] if self.valid is not None else None
-        return Column(self.dtype, self.data[mask], valid, self.dictionary, self.dict_sorted)
+        wide = None if self.wide is None else tuple(a[mask] for a in self.wide)
+        return Column(self.dtype, self.data[mask], valid, self.dictionary, self.dict_sorted, wide)
 
     def valid_mask(self, xp):
         return self.valid if self.valid is not None else xp.ones(len(self), dtype=bool)

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from . import types as T
 from .column import Column, constant, from_arrow
+from .expr import ColRef
 from .literals import to_python
 from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
 from .physical import aggregate as agg_op
@@ -70,7 +71,8 @@ def _(node: Filter, ctx, batch):
 
 @step.register
 def _(node: Project, ctx, batch):
-    return Batch({f.cid: ctx.ev.eval(e, batch) for f, e in zip(node.schema, node.exprs)}, batch.n)
+    cols = {f.cid: batch.columns[e.cid] if isinstance(e, ColRef) else ctx.ev.eval(e, batch) for f, e in zip(node.schema, node.exprs)}
+    return Batch(cols, batch.n)
 
 
 @step.register

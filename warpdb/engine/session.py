@@ -93,12 +93,10 @@ class Connection:
         m = _EXPLAIN.match(text)
         if m:
             return self._explain(text[m.end():], analyze=bool(m.group(1)))
-        key = (text, self.catalog.version)
-        cached = self._plans.get(key)
-        if cached is not None:
-            start = time.perf_counter()
-            return Result(self, cached[0], cached[1], planning_ms=(time.perf_counter() - start) * 1e3)
         start = time.perf_counter()
+        cached = self._plans.get((text, self.catalog.version))
+        if cached is not None:
+            return Result(self, cached[0], cached[1], planning_ms=(time.perf_counter() - start) * 1e3)
         stmts = parse(text)
         if not stmts:
             raise BindError("empty statement")

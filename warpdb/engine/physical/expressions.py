@@ -35,7 +35,13 @@ class Evaluator:
 
     def eval(self, e: Expr, batch: Batch) -> Column:
         if isinstance(e, ColRef):
-            return batch.columns[e.cid]
+            col = batch.columns[e.cid]
+            if col.wide is not None:
+                raise ExecutionError(
+                    f"{e.name or 'a value'} is a DECIMAL sum beyond 18 digits: warpdb can return it but not "
+                    "compute with it, compare it or sort by it"
+                )
+            return col
         if isinstance(e, Lit):
             return constant(self.xp, e.dtype, e.value, batch.n)
         if isinstance(e, Cast):
