@@ -34,18 +34,26 @@ class TableEntry:
         return self.table.num_rows
 
     def distinct_estimate(self, name: str) -> float:
-        """Estimated distinct values of a column, from a sample of at most SAMPLE rows (cached)."""
+        """Estimated distinct values of a column (cached): from a sample of at most SAMPLE rows,
+        bounded by the row count and, for integers and dates, by the value range."""
         est = self._ndv.get(name)
         if est is None:
             n = self.num_rows
-            col = self.table.column(self._by_name[name])
-            if n > SAMPLE:
-                col = col.take(pa.array(np.linspace(0, n - 1, SAMPLE).astype(np.int64)))
+            full = self.table.column(self._by_name[name])
+            col = full.take(pa.array(np.linspace(0, n - 1, SAMPLE).astype(np.int64))) if n > SAMPLE else full
+            if pa.types.is_string_view(col.type):
+                col = col.cast(pa.string())
             m = len(col)
             d = pc.count_distinct(col).as_py() if m else 0
             est = float(d) if d < m / 2 else float(n) * d / max(m, 1)
-            self._ndv[name] = est
-        return est
+            kind = self.columns[self._by_name[name]][1].kind
+            if kind in (T.Kind.INT8, T.Kind.INT16, T.Kind.INT32, T.Kind.INT64, T.Kind.DATE) and n:
+                bounds = pc.min_max(full).as_py()
+                if bounds["min"] is not None:
+                    lo, hi = (x.toordinal() if hasattr(x, "toordinal") else x for x in (bounds["min"], bounds["max"]))
+                    est = min(est, float(hi - lo + 1))
+            self._ndv[name] = min(est, float(n))
+        return self._ndv[name]
 
     def column(self, name: str, xp) -> Column:
         key = (id(xp), name)

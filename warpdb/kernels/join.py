@@ -27,12 +27,32 @@ def _expand(xp, counts):
 
 
 def _match_ranges(xp, lid, rid):
-    """Right rows sorted by id, and each left row's [lo, lo + count) range within them."""
-    order = stable_argsort(xp, rid)
-    rs = rid[order]
-    lo = xp.searchsorted(rs, lid, side="left").astype(xp.int64, copy=False)
-    hi = xp.searchsorted(rs, lid, side="right").astype(xp.int64, copy=False)
-    counts = xp.where(lid < 0, 0, hi - lo)
+    """Right rows ordered by id, and each left row's [lo, lo + count) range within them.
+
+    Ids are dense (from ``join_key_ids``), so counts come from a bincount and ranges from a
+    prefix sum, with no binary search; the right side is ordered by a counting scatter when
+    its ids are unique, else by one stable sort.
+    """
+    nr = rid.shape[0]
+    g = int(max(int(lid.max()), int(rid.max()))) + 1
+    rvalid = rid >= 0
+    n_null = nr - int(xp.count_nonzero(rvalid))
+    counts_r = xp.bincount(xp.where(rvalid, rid, g), minlength=g + 1)[:g].astype(xp.int64, copy=False)
+    starts_r = xp.cumsum(counts_r) - counts_r + n_null
+    if g == 0 or int(counts_r.max()) <= 1:
+        order = xp.empty(nr, dtype=xp.int64)
+        pos = xp.where(rvalid, starts_r[xp.where(rvalid, rid, 0)] if g else 0, xp.arange(nr) - nr)
+        nulls = xp.nonzero(~rvalid)[0].astype(xp.int64, copy=False)
+        order[pos[rvalid]] = xp.nonzero(rvalid)[0]
+        order[:n_null] = nulls
+    else:
+        order = stable_argsort(xp, rid)
+    lvalid = lid >= 0
+    safe = xp.where(lvalid, lid, 0)
+    if g == 0:
+        return order, xp.zeros(lid.shape[0], dtype=xp.int64), xp.zeros(lid.shape[0], dtype=xp.int64)
+    lo = xp.where(lvalid, starts_r[safe], 0)
+    counts = xp.where(lvalid, counts_r[safe], 0)
     return order, lo, counts
 
 

@@ -142,6 +142,26 @@ def group_ids(xp, keys, n=None):
     return _group(xp, keys, n, True)
 
 
+def _dense_single_key(xp, left, right, n):
+    """Ids straight from the values of one integer key pair whose span is small (no factorizing)."""
+    if len(left) != 1:
+        return None
+    (lv, lvalid), (rv, rvalid) = left[0], right[0]
+    if lv.dtype.kind not in "iu" or rv.dtype.kind not in "iu" or lv.shape[0] == 0 or rv.shape[0] == 0:
+        return None
+    if (lv.dtype.kind == "u" and lv.dtype.itemsize == 8) or (rv.dtype.kind == "u" and rv.dtype.itemsize == 8):
+        return None
+    lo = min(int(lv.min()), int(rv.min()))
+    hi = max(int(lv.max()), int(rv.max()))
+    if hi - lo > 4 * n + 1024:
+        return None
+    out = []
+    for v, valid in ((lv, lvalid), (rv, rvalid)):
+        ids = v.astype(xp.int64) - lo
+        out.append(ids if valid is None else xp.where(valid, ids, -1))
+    return out[0], out[1]
+
+
 def join_key_ids(xp, left, right):
     """Comparable int64 ids for the left and right key tuples of an equi-join.
 
@@ -152,6 +172,9 @@ def join_key_ids(xp, left, right):
         raise ValueError("join_key_ids needs the same non-zero number of keys on both sides")
     nl, nr = left[0][0].shape[0], right[0][0].shape[0]
     n = nl + nr
+    dense = _dense_single_key(xp, left, right, n)
+    if dense is not None:
+        return dense
     cols, ok = [], None
     for (lv, lvalid), (rv, rvalid) in zip(left, right):
         dtype = np.result_type(lv.dtype, rv.dtype)

@@ -1,7 +1,7 @@
 """Grouped reductions over dense group ids; every aggregate ignores NULLs.
 
-A ``GroupLayout`` sorts the rows by group id once; the exact integer aggregates (counts,
-sums, bool_and/or) reuse its segments, float sums and min/max go by group id.  Group-wise
+Every aggregate scatters by group id (no sort): exact integer sums add 32-bit halves in
+wrapping 64-bit arithmetic, float sums use bincount weights, min/max use scatter min/max.  Group-wise
 results are arrays of length ``n_groups``; ``has_value`` marks groups with a non-NULL input
 (an all-NULL or empty group yields SQL NULL for sum, min, max, ...).
 """
@@ -9,46 +9,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from warpdb.kernels.backend import scatter_max, scatter_min, stable_argsort
+from warpdb.kernels.backend import scatter_max, scatter_min
 from warpdb.kernels.keys import INT64_MAX, INT64_MIN, from_ordered_int64, group_ids, ordered_int64
 
 _LOW32 = 0xFFFFFFFF
 
 
-def _narrow(xp, gid, n_groups):
-    """``gid`` in the smallest integer dtype that holds it (small keys sort faster)."""
-    for dtype in (xp.int8, xp.int16, xp.int32):
-        if n_groups <= np.iinfo(dtype).max + 1:
-            return gid.astype(dtype)
-    return gid
-
-
 class GroupLayout:
-    """Rows stably sorted by ``gid`` (int64 in [0, n_groups)), with each group's segment."""
+    """Rows tagged with a dense group id (int64 in [0, n_groups)) and each group's row count."""
 
     def __init__(self, xp, gid, n_groups):
         self.xp = xp
         self.gid = gid
         self.n = gid.shape[0]
         self.n_groups = int(n_groups)
-        self.perm = None if self.n_groups <= 1 else stable_argsort(xp, _narrow(xp, gid, self.n_groups))
-        sorted_gid = self.gather(gid)
-        g = xp.arange(self.n_groups, dtype=xp.int64)
-        self.starts = xp.searchsorted(sorted_gid, g, side="left").astype(xp.int64, copy=False)
-        self.ends = xp.searchsorted(sorted_gid, g, side="right").astype(xp.int64, copy=False)
-        self.counts = self.ends - self.starts
-
-    def gather(self, a):
-        """``a`` reordered into group order."""
-        return a if self.perm is None else a[self.perm]
+        self.counts = _bincount(xp, gid, self.n_groups)
 
 
-def _seg_sum_int(layout, a_sorted, dtype):
-    """Per-group sums of integers in ``dtype``; exact whenever each true sum fits ``dtype``."""
+def _bincount(xp, gid, n_groups):
+    if gid.shape[0] == 0:
+        return xp.zeros(n_groups, dtype=xp.int64)
+    return xp.bincount(gid, minlength=n_groups).astype(xp.int64, copy=False)
+
+
+def _seg_sum_int(layout, a, dtype):
+    """Per-group sums of integers in ``dtype`` by scatter-add (wrapping, so exact whenever each
+    true sum fits ``dtype``)."""
     xp = layout.xp
-    cs = xp.zeros(layout.n + 1, dtype=dtype)
-    xp.cumsum(a_sorted, dtype=dtype, out=cs[1:])
-    return cs[layout.ends] - cs[layout.starts]
+    if layout.n_groups == 1:
+        return a.sum(dtype=dtype).reshape(1) if layout.n else xp.zeros(1, dtype=dtype)
+    out = xp.zeros(layout.n_groups, dtype=xp.uint64)
+    _scatter_add(xp, out, layout.gid, a.astype(dtype, copy=False).view(xp.uint64) if np.dtype(dtype).itemsize == 8
+                 else a.astype(xp.uint64))
+    return out.view(xp.int64).astype(dtype, copy=False) if np.dtype(dtype).kind == "i" else out.astype(dtype, copy=False)
+
+
+def _scatter_add(xp, target, idx, vals) -> None:
+    if xp is np:
+        np.add.at(target, idx, vals)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, idx, vals)
 
 
 def _group_sum_float(layout, a):
@@ -73,7 +75,7 @@ def count_valid(layout, valid):
     """count(x) per group: the non-NULL rows (int64)."""
     if valid is None:
         return layout.counts
-    return _seg_sum_int(layout, layout.gather(valid), layout.xp.int64)
+    return _seg_sum_int(layout, valid, layout.xp.int64)
 
 
 def sum_int_exact(layout, values, valid):
@@ -85,7 +87,7 @@ def sum_int_exact(layout, values, valid):
     xp = layout.xp
     if values.dtype.kind == "u" and values.dtype.itemsize == 8:
         raise TypeError("sum_int_exact does not take uint64")
-    v = layout.gather(_masked(xp, values.astype(xp.int64, copy=False), valid, 0))
+    v = _masked(xp, values.astype(xp.int64, copy=False), valid, 0)
     if values.dtype.itemsize <= 4:
         s = _seg_sum_int(layout, v, xp.int64)
         return s >> 32, s & _LOW32, count_valid(layout, valid) > 0
@@ -167,7 +169,7 @@ def bool_and_or(layout, values, valid, is_and):
     hits = ~values if is_and else values
     if valid is not None:
         hits = hits & valid
-    c = _seg_sum_int(layout, layout.gather(hits), xp.int64)
+    c = _seg_sum_int(layout, hits, xp.int64)
     return (c == 0) if is_and else (c > 0), count_valid(layout, valid) > 0
 
 

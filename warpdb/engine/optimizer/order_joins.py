@@ -89,18 +89,27 @@ def _order(rels: list[Plan], conds: list[Expr]) -> Plan:
     ndv = {}
     for r in rels:
         ndv.update(scan_columns(r))
-    remaining = set(range(len(rels)))
+    starts = [i for i in range(len(rels)) if any(c.cids() & cids[i] for c in multi)] or list(range(len(rels)))
+    best = min((_greedy(i, rels, cids, est, multi, ndv) for i in starts), key=lambda r: r[0])
+    _, plan, used = best
+    rest = [c for c in multi if id(c) not in used]
+    return push(plan, rest) if rest else plan
+
+
+def _greedy(start: int, rels, cids, est, multi, ndv):
+    """Left-deep order from `start`, each step the connected relation with the smallest estimated
+    result: (cost = sum of estimated intermediate sizes, plan, ids of the conditions used)."""
 
     def connected(acc_cids, i):
         return [c for c in multi if c.cids() <= acc_cids | cids[i] and c.cids() & cids[i] and c.cids() & acc_cids]
 
-    start = min(remaining, key=lambda i: (not any(c.cids() & cids[i] for c in multi), est[i]))
+    remaining = set(range(len(rels))) - {start}
     plan, acc_cids, acc_est = rels[start], set(cids[start]), est[start]
-    remaining.discard(start)
     used: set[int] = set()
+    cost = 0.0
     while remaining:
         best = None
-        for i in remaining:
+        for i in sorted(remaining):
             edges = [c for c in connected(acc_cids, i) if id(c) not in used]
             if not edges and any(connected(acc_cids, j) for j in remaining):
                 continue
@@ -112,9 +121,9 @@ def _order(rels: list[Plan], conds: list[Expr]) -> Plan:
         plan = Join("inner" if edges else "cross", plan, rels[i], residual=and_all(edges))
         acc_cids |= cids[i]
         acc_est = out
+        cost += out
         remaining.discard(i)
-    rest = [c for c in multi if id(c) not in used]
-    return push(plan, rest) if rest else plan
+    return cost, plan, used
 
 
 def _join_estimate(left: float, right: float, edges: list[Expr], ndv: dict[int, tuple], acc_cids) -> float:
