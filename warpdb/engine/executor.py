@@ -47,9 +47,12 @@ def step(node: Plan, ctx: ExecutionContext, *inputs: Batch) -> Batch:
 def _(node: Scan, ctx, *inputs):
     cols = {f.cid: node.source.column(name, ctx.xp) for f, name in zip(node.schema, node.columns)}
     batch = Batch(cols, node.source.num_rows)
-    for pred in node.filters:
-        batch = batch.filter(ctx.xp, ctx.ev.predicate(pred, batch))
-    return batch
+    if not node.filters:
+        return batch
+    mask = ctx.ev.predicate(node.filters[0], batch)
+    for pred in node.filters[1:]:
+        mask = mask & ctx.ev.predicate(pred, batch)
+    return batch.filter(ctx.xp, mask)
 
 
 @step.register

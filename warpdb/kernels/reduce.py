@@ -88,6 +88,9 @@ def sum_int_exact(layout, values, valid):
     if values.dtype.kind == "u" and values.dtype.itemsize == 8:
         raise TypeError("sum_int_exact does not take uint64")
     v = _masked(xp, values.astype(xp.int64, copy=False), valid, 0)
+    if v.shape[0] and max(abs(int(v.min())), abs(int(v.max()))) * v.shape[0] < 2**63:
+        s = _seg_sum_int(layout, v, xp.int64)
+        return s >> 32, s & _LOW32, count_valid(layout, valid) > 0
     if values.dtype.itemsize <= 4:
         s = _seg_sum_int(layout, v, xp.int64)
         return s >> 32, s & _LOW32, count_valid(layout, valid) > 0

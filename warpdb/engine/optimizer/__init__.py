@@ -11,7 +11,7 @@ RULES = [
     ("factor_or", factor_or.apply),
     ("pushdown_filters", pushdown_filters.apply),
     ("order_joins", order_joins.apply),
-    ("pushdown_filters_again", pushdown_filters.apply),
+    ("pushdown_filters_again", pushdown_filters.apply_and_sink),
     ("join_keys", join_keys.apply),
     ("prune_columns", prune_columns.apply),
 ]

@@ -56,7 +56,7 @@ def estimate(p: Plan) -> float:
             return left * (0.5 if p.kind in ("semi", "anti") else 1.0)
         if p.kind in ("cross",) or not p.left_keys and p.residual is None:
             return left * right
-        return max(left, right)
+        return max(left, right) if p.kind in ("inner", "left", "right", "full") else left
     kids = p.children()
     return estimate(kids[0]) if kids else 1.0
 

@@ -32,8 +32,23 @@ class Evaluator:
 
     def __init__(self, xp, to_host):
         self.xp, self.to_host = xp, to_host
+        self._memo_batch: Batch | None = None
+        self._memo: dict[Expr, Column] = {}
 
     def eval(self, e: Expr, batch: Batch) -> Column:
+        """The column `e` gives over `batch`; repeated subexpressions over one batch are computed once."""
+        if isinstance(e, (ColRef, Lit)):
+            return self._eval(e, batch)
+        if self._memo_batch is not batch:
+            self._memo_batch, self._memo = batch, {}
+        col = self._memo.get(e)
+        if col is None:
+            col = self._eval(e, batch)
+            if self._memo_batch is batch:
+                self._memo[e] = col
+        return col
+
+    def _eval(self, e: Expr, batch: Batch) -> Column:
         if isinstance(e, ColRef):
             col = batch.columns[e.cid]
             if col.wide is not None:
@@ -167,7 +182,11 @@ class Evaluator:
 
     # --- arithmetic -------------------------------------------------------------------------
     def _operands(self, e, batch):
+        """(a, b, valid) of a binary operator; a literal side stays a scalar."""
         a, b = e.args
+        if isinstance(a, Lit) and a.value is not None and a.dtype.kind is not Kind.INTERVAL and not isinstance(b, Lit):
+            cb = self.eval(b, batch)
+            return a.value, cb.data, cb.valid
         ca = self.eval(a, batch)
         if isinstance(b, Lit) and b.value is not None and b.dtype.kind is not Kind.INTERVAL:
             return ca.data, b.value, ca.valid
@@ -183,39 +202,63 @@ class Evaluator:
     def op_mul(self, e, batch):
         return self._arith(e, batch, "mul")
 
+    def _bounds(self, x, valid):
+        """(min, max) of the valid values of an operand, as Python ints."""
+        if getattr(x, "ndim", 0) == 0:
+            return int(x), int(x)
+        if x.shape[0] == 0:
+            return 0, 0
+        if valid is not None:
+            if not bool(valid.any()):
+                return 0, 0
+            return int(self.xp.where(valid, x, x.max()).min()), int(self.xp.where(valid, x, x.min()).max())
+        return int(x.min()), int(x.max())
+
     def _arith(self, e, batch, op):
+        """Integer and decimal + - * with overflow reported, never wrapped. The operands' value
+        ranges decide first whether any row can overflow; only then is every row checked."""
         xp = self.xp
         a, b, valid = self._operands(e, batch)
         t = e.dtype
+        fn = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply}[op]
         if T.is_float(t):
-            out = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply}[op](a, b)
-            return Column(t, out.astype(T.device_dtype(t), copy=False), valid)
-        a64 = a.astype(np.int64, copy=False)
+            return Column(t, xp.asarray(fn(a, b)).astype(T.device_dtype(t), copy=False), valid)
+        a64 = a.astype(np.int64, copy=False) if hasattr(a, "astype") else np.int64(a)
         b64 = b.astype(np.int64, copy=False) if hasattr(b, "astype") else np.int64(b)
         with np.errstate(over="ignore"):
-            out = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply}[op](a64, b64)
+            out = fn(a64, b64)
+        (alo, ahi), (blo, bhi) = self._bounds(a64, valid), self._bounds(b64, valid)
         if op == "mul":
-            approx = a64.astype(np.float64) * (b64.astype(np.float64) if hasattr(b64, "astype") else float(b64))
-            bad = xp.abs(approx) >= 9.2e18
+            corners = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+        elif op == "add":
+            corners = (alo + blo, ahi + bhi)
+        else:
+            corners = (alo - bhi, ahi - blo)
+        if t.kind is Kind.DECIMAL:
+            limit = 10 ** min(t.precision, 18) - 1 if t.precision <= 18 else 2**63 - 1
+            lo_ok, hi_ok = -limit, limit
+        else:
+            lo_ok, hi_ok = T.INT_BOUNDS[t.kind]
+        if min(corners) < lo_ok or max(corners) > hi_ok:
+            self._overflow_rows(a64, b64, out, valid, op, t, lo_ok, hi_ok)
+        return Column(t, out.astype(T.device_dtype(t), copy=False), valid)
+
+    def _overflow_rows(self, a64, b64, out, valid, op, t, lo_ok, hi_ok):
+        """Raise when some valid row's exact result leaves [lo_ok, hi_ok]."""
+        xp = self.xp
+        if op == "mul":
+            fa = a64.astype(np.float64)
+            fb = b64.astype(np.float64)
+            bad = xp.abs(fa * fb) >= 9.2e18
         elif op == "add":
             bad = ((a64 ^ out) & (b64 ^ out)) < 0
         else:
             bad = ((a64 ^ b64) & (a64 ^ out)) < 0
+        bad = bad | (out < lo_ok) | (out > hi_ok)
         if valid is not None:
             bad &= valid
         if bool(bad.any()):
             raise ExecutionError(f"Overflow in {op} of {t}")
-        if t.kind is Kind.DECIMAL:
-            bound = 10 ** min(t.precision, 18)
-            if t.precision <= 18:
-                over = xp.abs(out) >= bound
-                if valid is not None:
-                    over &= valid
-                if bool(over.any()):
-                    raise ExecutionError(f"Overflow in {op} of {t}")
-        else:
-            casts.check_range(xp, out, valid, t, f"Overflow in {op}")
-        return Column(t, out.astype(T.device_dtype(t), copy=False), valid)
 
     def op_div(self, e, batch):
         a, b, valid = self._operands(e, batch)

@@ -40,7 +40,9 @@ def _pairs(ev, node, left: Batch, right: Batch):
             )
         li, ri = J.cross_pairs(xp, left.n, right.n)
     if node.residual is not None and li.shape[0]:
-        both = _combine(xp, left, right, li, ri)
+        used = node.residual.cids()
+        both = _combine(xp, left.select([c for c in left.columns if c in used]),
+                        right.select([c for c in right.columns if c in used]), li, ri)
         keep = ev.predicate(node.residual, both)
         li, ri = li[keep], ri[keep]
     return li, ri
