@@ -66,7 +66,7 @@ def _type(t: pa.DataType) -> str:
 def test_ctas_keeps_column_types(both, con):
     both.run("create table x as select id, a, d, s, dt, ts, flag from t")
     got = con.sql("select * from x").arrow().schema
-    want = both.duck.sql("select * from x").fetch_arrow_table().schema
+    want = both.duck.sql("select * from x").to_arrow_table().schema
     assert [f.name for f in got] == [f.name for f in want]
     assert [_type(f.type) for f in got] == [_type(f.type) for f in want]
 
@@ -210,13 +210,13 @@ def _describe(res: pa.Table) -> list[tuple]:
 
 @pytest.mark.parametrize("name", ["t", "u", "sv", "big"])
 def test_describe_registered(both, con, name):
-    want = _describe(both.duck.sql(f"describe {name}").fetch_arrow_table())
+    want = _describe(both.duck.sql(f"describe {name}").to_arrow_table())
     assert _describe(con.sql(f"describe {name}").arrow()) == want
 
 
 def test_describe_created(both, con):
     both.run("create table p (id integer, name varchar, amount decimal(10, 2), day date, ok boolean, x double)")
-    want = _describe(both.duck.sql("describe p").fetch_arrow_table())
+    want = _describe(both.duck.sql("describe p").to_arrow_table())
     assert want == [("id", "INTEGER"), ("name", "VARCHAR"), ("amount", "DECIMAL(10,2)"),
                     ("day", "DATE"), ("ok", "BOOLEAN"), ("x", "DOUBLE")]
     assert _describe(con.sql("describe p").arrow()) == want
@@ -224,7 +224,7 @@ def test_describe_created(both, con):
 
 def test_describe_query(both, con):
     sql = "describe select id, a + 1 as a1, d * 2 as d2, s from t"
-    want = _describe(both.duck.sql(sql).fetch_arrow_table())
+    want = _describe(both.duck.sql(sql).to_arrow_table())
     assert _describe(con.sql(sql).arrow()) == want
 
 

@@ -74,7 +74,7 @@ def constant(xp, dtype: DataType, value, n: int) -> Column:
 def encode_strings(xp, arr: pa.Array) -> Column:
     """Dictionary-encode an Arrow string array (any string flavour) into codes + distinct values."""
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if not pa.types.is_string(arr.type):
@@ -95,7 +95,7 @@ def _validity(arr: pa.Array):
 def from_arrow(xp, arr, dtype: DataType) -> Column:
     """Bring an Arrow array (or chunked array) onto the backend as a Column of `dtype`."""
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else (arr.chunk(0) if arr.num_chunks else pa.array([], arr.type))
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if dtype.kind is Kind.VARCHAR:
         return encode_strings(xp, arr)
     if pa.types.is_dictionary(arr.type):

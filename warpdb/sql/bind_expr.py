@@ -346,7 +346,6 @@ OTHER_SUPPORTED = (exp.ReadParquet, exp.ReadCSV, exp.Array, exp.Distinct)
 def unsupported_features(tree: exp.Expression, owner) -> None:
     """Record every unsupported construct of a statement before binding, and reject unknown
     function names with a suggestion."""
-    from ..errors import BindError as _BindError
     from .scope import did_you_mean
 
     known = {type_.__name__.lower() for type_ in list(_DISPATCH) + list(AGGREGATES)} | set(ANONYMOUS_FUNCTIONS)
@@ -360,7 +359,7 @@ def unsupported_features(tree: exp.Expression, owner) -> None:
         elif isinstance(n, (exp.Lateral, exp.Unnest, exp.Pivot, exp.Qualify)):
             owner.unsupported(type(n).__name__.upper(), n)
         elif isinstance(n, exp.Anonymous) and n.name.lower() not in ANONYMOUS_FUNCTIONS and not isinstance(n.parent, exp.Table):
-            raise _BindError(f"unknown function {n.name}(){where(n, owner.sql)}{did_you_mean(n.name.lower(), known)}")
+            raise BindError(f"unknown function {n.name}(){where(n, owner.sql)}{did_you_mean(n.name.lower(), known)}")
         elif isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous) and type(n) not in _DISPATCH \
                 and type(n) not in AGGREGATES and not isinstance(n, OTHER_SUPPORTED) and not isinstance(n.parent, exp.Table):
             owner.unsupported(f"function {n.sql_name().lower()}()", n)
