@@ -222,7 +222,9 @@ class Evaluator:
         t = e.dtype
         fn = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply}[op]
         if T.is_float(t):
-            return Column(t, xp.asarray(fn(a, b)).astype(T.device_dtype(t), copy=False), valid)
+            with np.errstate(invalid="ignore", over="ignore"):
+                out = xp.asarray(fn(a, b))
+            return Column(t, out.astype(T.device_dtype(t), copy=False), valid)
         a64 = a.astype(np.int64, copy=False) if hasattr(a, "astype") else np.int64(a)
         b64 = b.astype(np.int64, copy=False) if hasattr(b, "astype") else np.int64(b)
         with np.errstate(over="ignore"):
