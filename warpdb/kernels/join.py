@@ -88,9 +88,16 @@ def full_pairs(xp, lid, rid):
 
 
 def semi_mask(xp, lid, rid):
-    """bool[nl]: the left row has at least one matching right row."""
+    """bool[nl]: the left row has at least one matching right row (a presence table over the
+    dense ids)."""
     if lid.shape[0] == 0 or rid.shape[0] == 0:
         return xp.zeros(lid.shape[0], dtype=bool)
+    g = int(max(int(lid.max()), int(rid.max()))) + 1
+    if g <= 4 * (lid.shape[0] + rid.shape[0]) + 1024:
+        present = xp.zeros(g + 1, dtype=bool)
+        present[xp.where(rid >= 0, rid, g)] = True
+        present[g] = False
+        return present[xp.where(lid >= 0, lid, g)]
     rs = xp.sort(rid)
     pos = xp.searchsorted(rs, lid, side="left")
     found = rs[xp.minimum(pos, rs.shape[0] - 1)] == lid

@@ -14,8 +14,27 @@ def _disjuncts(e: Expr) -> list[Expr]:
     return [e]
 
 
+def _or_all(parts: list[Expr]) -> Expr:
+    out = parts[0]
+    for p in parts[1:]:
+        out = Call("or", (out, p), T.BOOL)
+    return out
+
+
+def implied(parts: list[list[Expr]]) -> list[Expr]:
+    """For OR branches given as conjunct lists: for each column set that every branch constrains
+    on its own, the OR of those constraints (implied by the whole OR, and pushable alone)."""
+    out = []
+    for cids in {frozenset(x.cids()) for x in parts[0] if x.cids()}:
+        per_branch = [[x for x in p if frozenset(x.cids()) == cids] for p in parts]
+        if all(per_branch) and len(parts) > 1:
+            out.append(_or_all([and_all(b) for b in per_branch]))
+    return out
+
+
 def factor(e: Expr) -> Expr:
-    """A predicate with the conjuncts common to every OR branch pulled out."""
+    """A predicate with the conjuncts common to every OR branch pulled out, plus the
+    single-column-set predicates every branch implies."""
     out = []
     for c in conjuncts(e):
         branches = _disjuncts(c)
@@ -26,14 +45,13 @@ def factor(e: Expr) -> Expr:
         common = [x for x in parts[0] if all(x in p for p in parts[1:])]
         if not common:
             out.append(c)
+            extra = implied(parts)
+            out += [x for x in extra if len(extra) > 1 or x.cids() != c.cids()]
             continue
         rest = [and_all([x for x in p if x not in common]) for p in parts]
         out += common
         if all(r is not None for r in rest):
-            ored = rest[0]
-            for r in rest[1:]:
-                ored = Call("or", (ored, r), T.BOOL)
-            out.append(ored)
+            out.append(_or_all(rest))
     return and_all(out)
 
 

@@ -56,7 +56,11 @@ def estimate(p: Plan) -> float:
             return left * (0.5 if p.kind in ("semi", "anti") else 1.0)
         if p.kind in ("cross",) or not p.left_keys and p.residual is None:
             return left * right
-        return max(left, right) if p.kind in ("inner", "left", "right", "full") else left
+        if p.kind not in ("inner", "left", "right", "full"):
+            return left
+        edges = [Call("eq", (a, b), T.BOOL) for a, b in zip(p.left_keys, p.right_keys)] + conjuncts(p.residual)
+        out = _join_estimate(left, right, edges, scan_columns(p), p.left.cids())
+        return max(out, left if p.kind in ("left", "full") else 1.0, right if p.kind in ("right", "full") else 1.0)
     kids = p.children()
     return estimate(kids[0]) if kids else 1.0
 
