@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from ...errors import ExecutionError
-from . import factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters
+from . import factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters, top_k
 
 RULES = [
     ("fold_constants", fold_constants.apply),
@@ -14,6 +14,7 @@ RULES = [
     ("pushdown_filters_again", pushdown_filters.apply_and_sink),
     ("join_keys", join_keys.apply),
     ("prune_columns", prune_columns.apply),
+    ("top_k", top_k.apply),
 ]
 DISABLED: set[str] = set()
 TIMINGS: dict[str, float] = {}
@@ -22,7 +23,7 @@ TIMINGS: dict[str, float] = {}
 def optimize(plan):
     """Run every enabled rule in order; a rule that changes the output schema is a bug."""
     for name, rule in RULES:
-        if name in DISABLED or name.rstrip("_again") in DISABLED:
+        if name in DISABLED or name.removesuffix("_again") in DISABLED:
             continue
         start = time.perf_counter()
         out = rule(plan)

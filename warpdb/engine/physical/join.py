@@ -32,7 +32,10 @@ def _pairs(ev, node, left: Batch, right: Batch):
     xp = ev.xp
     if node.left_keys:
         lid, rid = _key_ids(ev, node, left, right)
-        li, ri = J.inner_pairs(xp, lid, rid)
+        if right.n > left.n:
+            ri, li = J.inner_pairs(xp, rid, lid)
+        else:
+            li, ri = J.inner_pairs(xp, lid, rid)
     else:
         if left.n * right.n > MAX_CROSS_PAIRS:
             raise OutOfMemory(
