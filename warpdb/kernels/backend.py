@@ -38,24 +38,26 @@ def to_host(xp, arr) -> np.ndarray:
     return xp.asnumpy(arr)
 
 
-def scatter_min(xp, target, idx, vals) -> None:
-    """In place ``target[idx[i]] = min(target[idx[i]], vals[i])``, duplicates allowed."""
+def _scatter(xp, name: str, target, idx, vals) -> None:
+    """In place ``target[idx[i]] = op(target[idx[i]], vals[i])``, duplicates allowed."""
     if xp is np:
-        np.minimum.at(target, idx, vals)
+        getattr(np, {"add": "add", "min": "minimum", "max": "maximum"}[name]).at(target, idx, vals)
     else:
         import cupyx
 
-        cupyx.scatter_min(target, idx, vals)
+        getattr(cupyx, f"scatter_{name}")(target, idx, vals)
+
+
+def scatter_add(xp, target, idx, vals) -> None:
+    _scatter(xp, "add", target, idx, vals)
+
+
+def scatter_min(xp, target, idx, vals) -> None:
+    _scatter(xp, "min", target, idx, vals)
 
 
 def scatter_max(xp, target, idx, vals) -> None:
-    """In place ``target[idx[i]] = max(target[idx[i]], vals[i])``, duplicates allowed."""
-    if xp is np:
-        np.maximum.at(target, idx, vals)
-    else:
-        import cupyx
-
-        cupyx.scatter_max(target, idx, vals)
+    _scatter(xp, "max", target, idx, vals)
 
 
 def stable_argsort(xp, a):

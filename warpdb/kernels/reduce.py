@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from warpdb.kernels.backend import scatter_max, scatter_min
+from warpdb.kernels.backend import scatter_add, scatter_max, scatter_min
 from warpdb.kernels.keys import INT64_MAX, INT64_MIN, from_ordered_int64, group_ids, ordered_int64
 
 _LOW32 = 0xFFFFFFFF
@@ -39,18 +39,9 @@ def _seg_sum_int(layout, a, dtype):
     if layout.n_groups == 1:
         return a.sum(dtype=dtype).reshape(1) if layout.n else xp.zeros(1, dtype=dtype)
     out = xp.zeros(layout.n_groups, dtype=xp.uint64)
-    _scatter_add(xp, out, layout.gid, a.astype(dtype, copy=False).view(xp.uint64) if np.dtype(dtype).itemsize == 8
+    scatter_add(xp, out, layout.gid, a.astype(dtype, copy=False).view(xp.uint64) if np.dtype(dtype).itemsize == 8
                  else a.astype(xp.uint64))
     return out.view(xp.int64).astype(dtype, copy=False) if np.dtype(dtype).kind == "i" else out.astype(dtype, copy=False)
-
-
-def _scatter_add(xp, target, idx, vals) -> None:
-    if xp is np:
-        np.add.at(target, idx, vals)
-    else:
-        import cupyx
-
-        cupyx.scatter_add(target, idx, vals)
 
 
 def _group_sum_float(layout, a):
