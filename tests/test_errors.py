@@ -243,3 +243,11 @@ def test_errors_do_not_poison_the_connection(con, check):
         with pytest.raises(errors.Error):
             con.sql(sql).arrow()
     check("select a, count(*) from t group by a")
+
+
+def test_correlation_two_levels_up_is_not_supported(con):
+    sql = ("select * from t where exists (select 1 from u where exists "
+           "(select 1 from u u2 where u2.id = t.id and u2.t_id = u.id))")
+    with pytest.raises(warpdb.NotSupported, match="more than one level up"):
+        con.sql(sql)
+    assert con.sql("select 1").fetchall() == [(1,)]

@@ -218,3 +218,18 @@ def free_cids(p: Plan) -> frozenset[int]:
         for e in node_exprs(node):
             used |= e.cids()
     return frozenset(used - defined)
+
+
+def unresolved_references(p: Plan) -> list[str]:
+    """Expressions referring to columns their node's inputs do not provide (a plan bug, or a
+    subquery correlated with a query more than one level up)."""
+    problems = []
+    for node in p.walk():
+        visible = {f.cid for c in node.children() for f in c.schema}
+        if isinstance(node, Scan):
+            visible = {f.cid for f in node.schema}
+        for e in node_exprs(node):
+            missing = e.cids() - visible
+            if missing:
+                problems.append(f"{type(node).__name__} refers to unknown columns {sorted(missing)} in {e}")
+    return problems

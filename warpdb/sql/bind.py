@@ -6,7 +6,7 @@ from sqlglot import exp
 from ..engine import functions as F
 from ..engine import types as T
 from ..engine.expr import AggCall, ColRef, Expr, Lit, and_all, conjuncts
-from ..engine.logical import Aggregate, Distinct, Field, Filter, Join, Limit, Plan, Project, SetOp, Sort, SortKey, Values
+from ..engine.logical import unresolved_references, Aggregate, Distinct, Field, Filter, Limit, Plan, Project, SetOp, Sort, SortKey, Values
 from ..errors import BindError, NotSupported
 from .aggregation import AggContext, find_aggregates
 from .bind_expr import ExprBinder, ast_conjuncts, unsupported_features
@@ -51,6 +51,8 @@ class QueryBinder(SubqueryBinder, TableBinder):
         plan, names = self.query(node, None)
         if self.problems:
             raise NotSupported(self.problems)
+        if unresolved_references(plan):
+            raise NotSupported("subquery correlated with a query more than one level up" + where(node, self.sql))
         return plan, names
 
     # --- queries ----------------------------------------------------------------------------
