@@ -228,8 +228,14 @@ def unresolved_references(p: Plan) -> list[str]:
         visible = {f.cid for c in node.children() for f in c.schema}
         if isinstance(node, Scan):
             visible = {f.cid for f in node.schema}
-        for e in node_exprs(node):
-            missing = e.cids() - visible
+        checks = [(e, visible) for e in node_exprs(node)]
+        if isinstance(node, Join):
+            lc, rc = node.left.cids(), node.right.cids()
+            checks += [(e, lc) for e in node.left_keys] + [(e, rc) for e in node.right_keys]
+            if node.in_pair:
+                checks += [(node.in_pair[0], lc), (node.in_pair[1], rc)]
+        for e, cols in checks:
+            missing = e.cids() - cols
             if missing:
                 problems.append(f"{type(node).__name__} refers to unknown columns {sorted(missing)} in {e}")
     return problems

@@ -52,7 +52,10 @@ class QueryBinder(SubqueryBinder, TableBinder):
         if self.problems:
             raise NotSupported(self.problems)
         if unresolved_references(plan):
-            raise NotSupported("subquery correlated with a query more than one level up" + where(node, self.sql))
+            raise NotSupported(
+                "correlated subquery that warpdb cannot decorrelate (outer columns referenced more than one "
+                "level up, or as the IN subquery's value)" + where(node, self.sql)
+            )
         return plan, names
 
     # --- queries ----------------------------------------------------------------------------
@@ -217,7 +220,7 @@ class QueryBinder(SubqueryBinder, TableBinder):
         return ExprBinder(self, scope, agg=AggContext(ib, keys, aggs), clause="SELECT")
 
     def group_key_node(self, g, items, scope: Scope):
-        if isinstance(g, exp.Literal) and not g.is_string:
+        if isinstance(g, exp.Literal) and not g.is_string and g.this.isdigit():
             i = int(g.this)
             if not 1 <= i <= len(items):
                 raise BindError(f"GROUP BY position {i} is not in the SELECT list{where(g, self.sql)}")
@@ -256,7 +259,11 @@ class QueryBinder(SubqueryBinder, TableBinder):
         return plan, fields
 
     def order_target(self, node, items, exprs, fields) -> Field | None:
-        if isinstance(node, exp.Literal) and not node.is_string:
+        if isinstance(node, exp.Literal) and not (not node.is_string and node.this.isdigit()):
+            raise BindError(f"ORDER BY non-integer literal has no effect{where(node, self.sql)}")
+        if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+            raise BindError(f"ORDER BY position {node.sql()} is not in the SELECT list{where(node, self.sql)}")
+        if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
             i = int(node.this)
             if not 1 <= i <= len(fields):
                 raise BindError(f"ORDER BY position {i} is not in the SELECT list{where(node, self.sql)}")
@@ -274,7 +281,7 @@ class QueryBinder(SubqueryBinder, TableBinder):
             keys = []
             for o in order.expressions:
                 t = o.this
-                if isinstance(t, exp.Literal) and not t.is_string and 1 <= int(t.this) <= len(names):
+                if isinstance(t, exp.Literal) and not t.is_string and t.this.isdigit() and 1 <= int(t.this) <= len(names):
                     f = plan.schema[int(t.this) - 1]
                 elif isinstance(t, exp.Column) and t.name.lower() in names:
                     f = plan.schema[names.index(t.name.lower())]

@@ -114,6 +114,8 @@ class ExprBinder:
 
     def interval(self, node: exp.Interval) -> Expr:
         unit = node.args.get("unit")
+        if not isinstance(node.this, exp.Literal):
+            return self.owner.unsupported("INTERVAL with a non-constant value", node)
         return interval_literal(node.this.name, unit.name if unit is not None else None)
 
     # --- operators --------------------------------------------------------------------------
@@ -252,6 +254,8 @@ class ExprBinder:
 
     # --- functions --------------------------------------------------------------------------
     def substring(self, node) -> Expr:
+        if node.args.get("start") is None:
+            raise BindError(f"substring() needs a start position{self.error_at(node)}")
         args = [self.bind(node.this), self.bind(node.args["start"])]
         if node.args.get("length") is not None:
             args.append(self.bind(node.args["length"]))

@@ -34,6 +34,8 @@ def _describe(err: dict) -> str:
 
 def position(node: exp.Expression, sql: str) -> tuple[int, int] | None:
     """(line, column) of the first token of `node`, when sqlglot recorded one."""
+    if not isinstance(node, exp.Expression):
+        return None
     for n in node.walk():
         meta = getattr(n, "_meta", None)
         if meta and "start" in meta:
