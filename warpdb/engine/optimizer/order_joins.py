@@ -93,7 +93,8 @@ def _order(rels: list[Plan], conds: list[Expr]) -> Plan:
     ndv = {}
     for r in rels:
         ndv.update(scan_columns(r))
-    starts = [i for i in range(len(rels)) if any(c.cids() & cids[i] for c in multi)] or list(range(len(rels)))
+    multi_cids = [c.cids() for c in multi]
+    starts = [i for i in range(len(rels)) if any(cc & cids[i] for cc in multi_cids)] or list(range(len(rels)))
     best = min((_greedy(i, rels, cids, est, multi, ndv) for i in starts), key=lambda r: r[0])
     _, plan, used = best
     rest = [c for c in multi if id(c) not in used]
@@ -104,8 +105,11 @@ def _greedy(start: int, rels, cids, est, multi, ndv):
     """Left-deep order from `start`, each step the connected relation with the smallest estimated
     result: (cost = sum of estimated intermediate sizes, plan, ids of the conditions used)."""
 
+    cond_cids = [(c, c.cids()) for c in multi]
+
     def connected(acc_cids, i):
-        return [c for c in multi if c.cids() <= acc_cids | cids[i] and c.cids() & cids[i] and c.cids() & acc_cids]
+        both = acc_cids | cids[i]
+        return [c for c, cc in cond_cids if cc <= both and cc & cids[i] and cc & acc_cids]
 
     remaining = set(range(len(rels))) - {start}
     plan, acc_cids, acc_est = rels[start], set(cids[start]), est[start]
