@@ -110,12 +110,13 @@ def cast(xp, col: Column, t: DataType, to_host) -> Column:
             out = _round_half_away(xp, scaled).astype(np.int64)
         else:
             raise TypeMismatch(f"cannot {what}")
-        bound = 10**t.precision
-        over = (out >= bound) | (out <= -bound)
-        if valid is not None:
-            over &= valid
-        if bool(over.any()):
-            raise ExecutionError(f"{what}: value does not fit")
+        if t.precision <= T.MAX_DECIMAL64_DIGITS:
+            bound = 10**t.precision
+            over = (out >= bound) | (out <= -bound)
+            if valid is not None:
+                over &= valid
+            if bool(over.any()):
+                raise ExecutionError(f"{what}: value does not fit")
         return Column(t, out, valid)
     if t.kind is Kind.TIMESTAMP and s.kind is Kind.DATE:
         return Column(t, data.astype(np.int64) * US_PER_DAY, valid)

@@ -269,10 +269,12 @@ class Evaluator:
         return Column(e.dtype, out.astype(T.device_dtype(e.dtype), copy=False), valid)
 
     def _zero_check(self, b, valid, op):
-        zero = (b == 0)
-        if valid is not None and hasattr(zero, "shape"):
-            zero = zero & valid
-        if bool(self.xp.any(zero)):
+        if getattr(b, "ndim", 0) == 0:
+            zero = b == 0
+        else:
+            mask = b == 0
+            zero = bool((mask if valid is None else mask & valid).any())
+        if zero:
             raise ExecutionError(f"Division by zero in {op}")
 
     def op_intdiv(self, e, batch):
