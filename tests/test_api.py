@@ -88,3 +88,17 @@ def test_explain_analyze_profiles_operators(table):
     con.register("t", table)
     text = con.sql("explain analyze select s, count(*) from t group by s").fetchall()[0][0]
     assert "AGGREGATE" in text and "profile" in text and "Aggregate" in text
+
+
+def test_cached_plan_sees_a_changed_file(tmp_path, table):
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    con = warpdb.connect(device="cpu")
+    sql = f"select count(*) from read_parquet('{path}')"
+    assert con.sql(sql).fetchall() == [(5,)]
+    import os
+    import time
+
+    pq.write_table(table.slice(0, 2), path)
+    os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    assert con.sql(sql).fetchall() == [(2,)]

@@ -11,10 +11,11 @@ from ..errors import BindError, Error, ExecutionError, NotSupported
 from ..kernels.backend import array_module, gpu_available, to_host
 from ..sql.bind import bind_query
 from ..sql.parse import parse
-from .catalog import Catalog, TableEntry
+from .catalog import Catalog, FileEntry, TableEntry
 from .column import to_arrow
 from .executor import ExecutionContext, evaluate, result_columns
 from .explain import explain
+from .logical import Scan
 from .optimizer import optimize
 from .statements import run_statement
 
@@ -95,8 +96,16 @@ class Connection:
             return self._explain(text[m.end():], analyze=bool(m.group(1)))
         start = time.perf_counter()
         cached = self._plans.get((text, self.catalog.version))
-        if cached is not None:
+        if cached is not None and all(src.fresh() for src in cached[2]):
             return Result(self, cached[0], cached[1], planning_ms=(time.perf_counter() - start) * 1e3)
+        try:
+            return self._run_statements(text, start)
+        except Error:
+            raise
+        except Exception as e:
+            raise Error(f"internal error while planning: {type(e).__name__}: {e}") from e
+
+    def _run_statements(self, text: str, start: float) -> Result:
         stmts = parse(text)
         if not stmts:
             raise BindError("empty statement")
@@ -112,7 +121,8 @@ class Connection:
         if isinstance(stmt, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values, exp.Subquery)):
             plan, names = self.plan(stmt, text)
             if cacheable:
-                self._plans[(text, self.catalog.version)] = (plan, names)
+                files = [n.source for n in plan.walk() if isinstance(n, Scan) and isinstance(n.source, FileEntry)]
+                self._plans[(text, self.catalog.version)] = (plan, names, files)
             return Result(self, plan, names, planning_ms=(time.perf_counter() - start) * 1e3)
         table = run_statement(self, stmt, text)
         return Result(self, table=table if table is not None else pa.table({}))
@@ -144,7 +154,7 @@ class Connection:
             from ..errors import OutOfMemory
 
             raise OutOfMemory(f"out of memory while running the query: {e}") from None
-        except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, pa.ArrowException) as e:
+        except Exception as e:
             raise ExecutionError(f"internal error while running the query: {type(e).__name__}: {e}") from e
         result.profile = ctx.profile
         cols = result_columns(plan, batch)
