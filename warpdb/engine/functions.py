@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 
-from ..errors import BindError, TypeMismatch
+from ..errors import BindError, NotSupported, TypeMismatch
 from . import types as T
 from .expr import Call, Cast, Expr, Lit
 from .types import DataType, Kind
@@ -166,9 +166,13 @@ def string_function(name: str, args: list[Expr]) -> Expr:
     if name == "substring":
         if len(args) not in (2, 3):
             raise BindError("substring() takes 2 or 3 arguments")
+        if any(not isinstance(a, Lit) for a in args[1:]):
+            raise NotSupported("substring() with a non-constant start or length")
         rest = [_int_arg(name, a) for a in args[1:]]
         return Call(name, (first, *rest), rt)
     rest = [cast(a, T.VARCHAR) if a.dtype.kind is Kind.NULL else a for a in args[1:]]
+    if any(not isinstance(a, Lit) for a in args[1:]):
+        raise NotSupported(f"{name}() with a non-constant second or later argument")
     for a in rest:
         if a.dtype.kind is not Kind.VARCHAR:
             raise TypeMismatch(f"{name}() needs VARCHAR arguments, got {a.dtype}")

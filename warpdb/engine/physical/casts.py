@@ -65,7 +65,7 @@ def cast(xp, col: Column, t: DataType, to_host) -> Column:
     if t.kind is Kind.VARCHAR:
         return _to_varchar(xp, col, to_host)
     if s.kind is Kind.VARCHAR:
-        return _from_varchar(xp, col, t)
+        return _from_varchar(xp, col, t, to_host)
     if t.kind is Kind.BOOL:
         if not T.is_numeric(s):
             raise TypeMismatch(f"cannot {what}")
@@ -137,25 +137,36 @@ def _to_varchar(xp, col: Column, to_host) -> Column:
     return from_arrow(xp, text, T.VARCHAR)
 
 
-def _from_varchar(xp, col: Column, t: DataType) -> Column:
-    d = col.dictionary
+def _used_entries(xp, col: Column, to_host) -> pa.Array:
+    """The dictionary with entries no valid row uses set to NULL, so a cast only sees live values."""
+    used = xp.zeros(len(col.dictionary) + 1, dtype=bool)
+    codes = col.data if col.valid is None else xp.where(col.valid, col.data, len(col.dictionary))
+    used[codes] = True
+    return pc.if_else(pa.array(to_host(used[:-1])), col.dictionary, pa.scalar(None, pa.string()))
+
+
+def _from_varchar(xp, col: Column, t: DataType, to_host) -> Column:
+    """VARCHAR to another type, converting each distinct live value once."""
+    d = pc.utf8_trim_whitespace(_used_entries(xp, col, to_host))
     try:
         if t.kind is Kind.BOOL:
-            low = pc.utf8_lower(pc.utf8_trim_whitespace(d))
-            ok = pc.is_in(low, pa.array(["true", "false", "t", "f", "1", "0"]))
-            if not pc.all(ok).as_py() and len(d):
+            low = pc.utf8_lower(d)
+            ok = pc.or_kleene(pc.is_in(low, pa.array(["true", "false", "t", "f", "1", "0"])), pc.is_null(low))
+            if len(d) and not pc.all(ok).as_py():
                 raise ValueError
             per = pc.is_in(low, pa.array(["true", "t", "1"]))
         elif t.kind is Kind.DECIMAL:
-            per = pc.utf8_trim_whitespace(d).cast(pa.decimal128(38, t.scale)).cast(pa.decimal128(18, t.scale))
+            per = d.cast(pa.decimal128(38, t.scale))
+            if t.precision <= T.MAX_DECIMAL64_DIGITS and pc.any(pc.greater_equal(pc.abs(per), 10 ** (t.precision - t.scale))).as_py():
+                raise ValueError
             col2 = from_arrow(xp, per, t)
             return Column(t, col2.data[col.data] if len(d) else xp.zeros(len(col), np.int64), col.valid)
         elif t.kind is Kind.DATE:
-            per = pc.utf8_trim_whitespace(d).cast(pa.date32()).cast(pa.int32())
+            per = d.cast(pa.date32()).cast(pa.int32())
         elif t.kind is Kind.TIMESTAMP:
-            per = pc.utf8_trim_whitespace(d).cast(pa.timestamp("us")).cast(pa.int64())
+            per = d.cast(pa.timestamp("us")).cast(pa.int64())
         else:
-            per = pc.utf8_trim_whitespace(d).cast(T.to_arrow(t))
+            per = d.cast(T.to_arrow(t))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
         raise ExecutionError(f"could not convert a VARCHAR value to {t}") from None
     return strings.gather(xp, col, per, t)
