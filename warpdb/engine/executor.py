@@ -74,8 +74,9 @@ def _(node: Filter, ctx, batch):
 
 @step.register
 def _(node: Project, ctx, batch):
-    cols = {f.cid: batch.columns[e.cid] if isinstance(e, ColRef) else ctx.ev.eval(e, batch) for f, e in zip(node.schema, node.exprs)}
-    return Batch(cols, batch.n)
+    src = {f.cid: batch.source(e.cid) if isinstance(e, ColRef) else (ctx.ev.eval(e, batch), None)
+           for f, e in zip(node.schema, node.exprs)}
+    return Batch(None, batch.n, ctx.xp, src)
 
 
 @step.register

@@ -1,22 +1,100 @@
-"""A batch of rows flowing between operators: columns by id, plus the row count."""
+"""A batch of rows flowing between operators, with late materialization.
+
+Each column is a base Column plus an optional row index. Filters, sorts, limits and joins only
+compose indices; a column is gathered when an operator first reads it, once per batch.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 
 from ..column import Column
 
 
-@dataclass(slots=True)
 class Batch:
-    columns: dict[int, Column]
-    n: int
+    """`n` rows; `columns` maps column ids to Columns (materialized on first access)."""
+
+    __slots__ = ("_src", "_cache", "n", "_xp")
+
+    def __init__(self, columns: dict[int, Column] | None, n: int, xp=None, src: dict | None = None):
+        self._src: dict[int, tuple[Column, object]] = (
+            src if src is not None else {cid: (col, None) for cid, col in (columns or {}).items()}
+        )
+        self._cache: dict[int, Column] = {}
+        self.n = n
+        self._xp = xp
+
+    @property
+    def columns(self) -> "_Columns":
+        return _Columns(self)
+
+    def column(self, cid: int) -> Column:
+        col = self._cache.get(cid)
+        if col is None:
+            base, idx = self._src[cid]
+            col = base if idx is None else base.take(self._xp, idx)
+            self._cache[cid] = col
+        return col
+
+    def source(self, cid: int) -> tuple[Column, object]:
+        """The (base column, row index) a column comes from, to pass it on without gathering."""
+        return self._src[cid]
 
     def select(self, cids) -> "Batch":
-        return Batch({c: self.columns[c] for c in cids}, self.n)
+        return Batch(None, self.n, self._xp, {c: self._src[c] for c in cids})
 
-    def take(self, xp, idx) -> "Batch":
-        return Batch({c: col.take(xp, idx) for c, col in self.columns.items()}, int(idx.shape[0]))
+    def take(self, xp, idx, has_null_rows: bool | None = None) -> "Batch":
+        """Rows at `idx` (int64); -1 gives a NULL row."""
+        if has_null_rows is None:
+            has_null_rows = bool((idx < 0).any()) if idx.shape[0] else False
+        composed: dict[int, object] = {}
+        src = {}
+        for cid, (base, old) in self._src.items():
+            if old is None:
+                src[cid] = (base, idx)
+                continue
+            new = composed.get(id(old))
+            if new is None:
+                if old.shape[0] == 0:
+                    new = xp.full(idx.shape[0], -1, dtype=xp.int64)
+                elif has_null_rows:
+                    new = xp.where(idx < 0, -1, old[xp.where(idx < 0, 0, idx)])
+                else:
+                    new = old[idx]
+                composed[id(old)] = new
+            src[cid] = (base, new)
+        return Batch(None, int(idx.shape[0]), xp, src)
 
     def filter(self, xp, mask) -> "Batch":
-        n = int(mask.sum())
-        return Batch({c: col.filter(xp, mask) for c, col in self.columns.items()}, n)
+        rows = xp.nonzero(mask)[0].astype(xp.int64, copy=False)
+        return self.take(xp, rows, has_null_rows=False)
+
+    def with_column(self, cid: int, col: Column) -> "Batch":
+        src = dict(self._src)
+        src[cid] = (col, None)
+        return Batch(None, self.n, self._xp, src)
+
+    @staticmethod
+    def merge(a: "Batch", b: "Batch") -> "Batch":
+        """The columns of two batches of the same rows side by side."""
+        return Batch(None, a.n, a._xp or b._xp, {**a._src, **b._src})
+
+
+class _Columns(Mapping):
+    """Read-only mapping view of a batch's columns; reading one materializes it."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: Batch):
+        self._batch = batch
+
+    def __getitem__(self, cid: int) -> Column:
+        return self._batch.column(cid)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._batch._src)
+
+    def __len__(self) -> int:
+        return len(self._batch._src)
+
+    def __contains__(self, cid) -> bool:
+        return cid in self._batch._src

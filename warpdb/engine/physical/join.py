@@ -52,9 +52,7 @@ def _pairs(ev, node, left: Batch, right: Batch):
 
 
 def _combine(xp, left: Batch, right: Batch, li, ri) -> Batch:
-    cols = {c: col.take(xp, li) for c, col in left.columns.items()}
-    cols.update({c: col.take(xp, ri) for c, col in right.columns.items()})
-    return Batch(cols, int(li.shape[0]))
+    return Batch.merge(left.take(xp, li), right.take(xp, ri))
 
 
 def _unmatched(xp, idx, n):
@@ -113,7 +111,7 @@ def _mark(ev, node, left, right) -> Batch:
             hit = J.filter_pairs_any(xp, li, li, xp.ones(li.shape[0], bool), left.n)
         else:
             hit = xp.full(left.n, right.n > 0, dtype=bool)
-        return _with(left, mark.cid, Column(T.BOOL, hit, None))
+        return left.with_column(mark.cid, Column(T.BOOL, hit, None))
     x, s = ev.eval(node.in_pair[0], left), ev.eval(node.in_pair[1], right)
     if x.dtype.kind is Kind.VARCHAR:
         x, s = strings.unify(xp, [x, s])
@@ -124,20 +122,14 @@ def _mark(ev, node, left, right) -> Batch:
         s_has_null = s.valid is not None and bool((~s.valid).any())
         nonempty = right.n > 0
         unknown = ~hit & (xp.full(left.n, s_has_null, dtype=bool) | ~xv) & nonempty
-        return _with(left, mark.cid, Column(T.BOOL, hit, ~unknown))
+        return left.with_column(mark.cid, Column(T.BOOL, hit, ~unknown))
     li, ri = _pairs(ev, node, left, right)
     sv = s.valid_mask(xp)
     pair_known = xv[li] & sv[ri]
     pair_true = pair_known & (x.data[li] == s.data[ri])
     hit = J.filter_pairs_any(xp, li, ri, pair_true, left.n)
     unknown_any = J.filter_pairs_any(xp, li, ri, ~pair_known, left.n)
-    return _with(left, mark.cid, Column(T.BOOL, hit, hit | ~unknown_any))
-
-
-def _with(batch: Batch, cid: int, col: Column) -> Batch:
-    cols = dict(batch.columns)
-    cols[cid] = col
-    return Batch(cols, batch.n)
+    return left.with_column(mark.cid, Column(T.BOOL, hit, hit | ~unknown_any))
 
 
 def _single(ev, node, left: Batch, right: Batch) -> Batch:
