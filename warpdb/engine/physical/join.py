@@ -13,6 +13,7 @@ from . import strings
 from .batch import Batch
 
 MAX_CROSS_PAIRS = 200_000_000
+PREFILTER_RATIO = 4
 
 
 def _key_ids(ev, node, left: Batch, right: Batch):
@@ -33,9 +34,9 @@ def _pairs(ev, node, left: Batch, right: Batch):
     if node.left_keys:
         lid, rid = _key_ids(ev, node, left, right)
         if right.n > left.n:
-            ri, li = J.inner_pairs(xp, rid, lid)
+            ri, li = _matched_pairs(xp, rid, lid)
         else:
-            li, ri = J.inner_pairs(xp, lid, rid)
+            li, ri = _matched_pairs(xp, lid, rid)
     else:
         if left.n * right.n > MAX_CROSS_PAIRS:
             raise OutOfMemory(
@@ -49,6 +50,16 @@ def _pairs(ev, node, left: Batch, right: Batch):
         keep = ev.predicate(node.residual, both)
         li, ri = li[keep], ri[keep]
     return li, ri
+
+
+def _matched_pairs(xp, big, small):
+    """Inner pairs (big index, small index); when one side is much larger, its rows are first
+    narrowed to those whose key occurs on the other side (one presence-table pass)."""
+    if big.shape[0] > PREFILTER_RATIO * small.shape[0]:
+        keep = xp.nonzero(J.semi_mask(xp, big, small))[0].astype(xp.int64, copy=False)
+        bi, si = J.inner_pairs(xp, big[keep], small)
+        return keep[bi], si
+    return J.inner_pairs(xp, big, small)
 
 
 def _combine(xp, left: Batch, right: Batch, li, ri) -> Batch:
