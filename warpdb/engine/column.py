@@ -50,10 +50,6 @@ class Column:
         wide = None if self.wide is None else tuple(a[safe] for a in self.wide)
         return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted, wide)
 
-    def filter(self, xp, mask) -> "Column":
-        valid = self.valid[mask] if self.valid is not None else None
-        wide = None if self.wide is None else tuple(a[mask] for a in self.wide)
-        return Column(self.dtype, self.data[mask], valid, self.dictionary, self.dict_sorted, wide)
 
     def valid_mask(self, xp):
         return self.valid if self.valid is not None else xp.ones(len(self), dtype=bool)

@@ -239,3 +239,11 @@ def unresolved_references(p: Plan) -> list[str]:
             if missing:
                 problems.append(f"{type(node).__name__} refers to unknown columns {sorted(missing)} in {e}")
     return problems
+
+
+def transform_up(p: Plan, fn) -> Plan:
+    """Bottom-up plan rewrite: `fn` sees each node after its children were rewritten."""
+    kids = tuple(transform_up(c, fn) for c in p.children())
+    if kids:
+        p = p.with_children(kids)
+    return fn(p)

@@ -145,7 +145,7 @@ class QueryBinder(SubqueryBinder, TableBinder):
                 holder.plan = Filter(holder.plan, pred)
         else:
             eb = ExprBinder(self, scope, clause="SELECT")
-        eb.holder = holder
+            eb.holder = holder
         eb.clause = "SELECT"
         exprs = [eb.bind(it.this if isinstance(it, exp.Alias) else it) for it in items]
         names = [_output_name(it) for it in items]

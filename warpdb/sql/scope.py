@@ -22,9 +22,6 @@ class Scope:
         self.columns = columns
         self.parent = parent
 
-    def extend(self, other: "Scope") -> "Scope":
-        return Scope(self.columns + other.columns, self.parent)
-
     def qualifiers(self) -> set[str]:
         return {c.qualifier for c in self.columns if c.qualifier}
 

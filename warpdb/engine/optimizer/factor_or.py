@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from .. import types as T
 from ..expr import Call, Expr, and_all, conjuncts
-from ..logical import Filter, Join, Plan
+from ..logical import Filter, Join, Plan, transform_up
 
 
 def _disjuncts(e: Expr) -> list[Expr]:
@@ -56,9 +56,10 @@ def factor(e: Expr) -> Expr:
 
 
 def apply(plan: Plan) -> Plan:
-    kids = tuple(apply(c) for c in plan.children())
-    if kids:
-        plan = plan.with_children(kids)
+    return transform_up(plan, _factor_node)
+
+
+def _factor_node(plan: Plan) -> Plan:
     if isinstance(plan, Filter):
         return Filter(plan.input, factor(plan.predicate))
     if isinstance(plan, Join) and plan.residual is not None:

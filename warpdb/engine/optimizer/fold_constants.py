@@ -8,7 +8,7 @@ import numpy as np
 from ...errors import Error
 from .. import types as T
 from ..expr import AggCall, Call, Case, Cast, Expr, Lit, transform
-from ..logical import Aggregate, Filter, Join, Plan, Project, Sort, SortKey
+from ..logical import Aggregate, Filter, Join, Plan, Project, Sort, SortKey, transform_up
 from ..literals import US_PER_DAY
 from ..physical.batch import Batch
 from ..physical.expressions import Evaluator
@@ -56,9 +56,10 @@ def _date_compare(e: Call) -> Expr:
 
 
 def apply(plan: Plan) -> Plan:
-    kids = tuple(apply(c) for c in plan.children())
-    if kids:
-        plan = plan.with_children(kids)
+    return transform_up(plan, _fold_plan_node)
+
+
+def _fold_plan_node(plan: Plan) -> Plan:
     if isinstance(plan, Filter):
         return Filter(plan.input, fold_expr(plan.predicate))
     if isinstance(plan, Project):

@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..expr import Call, and_all, conjuncts
-from ..logical import Join, Plan
+from ..logical import Join, Plan, transform_up
 
 
 def apply(plan: Plan) -> Plan:
-    kids = tuple(apply(c) for c in plan.children())
-    if kids:
-        plan = plan.with_children(kids)
+    return transform_up(plan, _keys_node)
+
+
+def _keys_node(plan: Plan) -> Plan:
     if not isinstance(plan, Join) or plan.residual is None or plan.kind == "single":
         return plan
     lc, rc = plan.left.cids(), plan.right.cids()

@@ -1,13 +1,14 @@
 """ORDER BY ... LIMIT n [OFFSET k] becomes a top-(n+k) sort instead of a full sort."""
 from __future__ import annotations
 
-from ..logical import Limit, Plan, Project, Sort
+from ..logical import Limit, Plan, Project, Sort, transform_up
 
 
 def apply(plan: Plan) -> Plan:
-    kids = tuple(apply(c) for c in plan.children())
-    if kids:
-        plan = plan.with_children(kids)
+    return transform_up(plan, _top_k_node)
+
+
+def _top_k_node(plan: Plan) -> Plan:
     if not isinstance(plan, Limit) or plan.limit is None:
         return plan
     inner = plan.input
