@@ -23,17 +23,21 @@ from .physical.expressions import Evaluator
 class ExecutionContext:
     """Per-query runtime state: the backend, the evaluator and the per-node profile."""
 
-    def __init__(self, xp, to_host):
+    def __init__(self, xp, to_host, sync=None):
         self.xp, self.to_host = xp, to_host
         self.ev = Evaluator(xp, to_host)
         self.profile: list[tuple[str, float, int]] = []
+        self.sync = sync
 
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
-    """Evaluate `plan`: its children, then its own step (timed into ctx.profile)."""
+    """Evaluate `plan`: its children, then its own step (timed into ctx.profile; with ctx.sync the
+    device is synchronized before each step's clock stops, so GPU times are per operator)."""
     inputs = [evaluate(c, ctx) for c in plan.children()]
     start = time.perf_counter()
     out = step(plan, ctx, *inputs)
+    if ctx.sync is not None:
+        ctx.sync()
     ctx.profile.append((type(plan).__name__, (time.perf_counter() - start) * 1e3, out.n))
     return out
 
