@@ -558,3 +558,17 @@ def test_layout_with_empty_groups():
     assert s.tolist() == [2.0, 0.0, 0.0, 8.0, 0.0] and has.tolist() == [True, False, False, True, False]
     mx, _ = reduce.min_max(layout, np.array([1.0, 2.0, 3.0, 4.0]), None, True)
     assert mx[0] == 2.0 and mx[3] == 4.0
+
+
+@SETTINGS
+@given(st.lists(st.integers(-1, 20), max_size=40), st.lists(st.integers(-1, 20), max_size=40))
+def test_unique_build_pairs_equal_inner_pairs(probe, build):
+    probe, build = np.array(probe, np.int64), np.array(build, np.int64)
+    got = join.unique_build_pairs(xp, probe, build)
+    valid_build = build[build >= 0]
+    if probe.shape[0] and np.unique(valid_build).shape[0] != valid_build.shape[0]:
+        assert got is None
+        return
+    li, ri = join.inner_pairs(xp, probe, build)
+    expected = sorted(zip(li.tolist(), ri.tolist()))
+    assert sorted(zip(got[0].tolist(), got[1].tolist())) == expected

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# On the GPU machine (device tool): install carried wheels, then run the test suite on the GPU backend
-# and a TPC-H benchmark, writing logs and JSON under $OUT. Usage (from the repo root, carrying .whl):
-#   bash tpch/device_run.sh [SF]          # SF defaults to 1
+# On the GPU machine (device tool, carrying .whl): install the carried wheels, then run the named
+# steps in order, writing logs and JSON under $OUT. Usage, from the repo root:
+#   bash tpch/device_run.sh STEP...     STEP: profile:SF | parity | tests | bench:SF
+#     profile:SF  per-operator GPU profile of the 22 queries (python -m tpch.profile)
+#     parity      GPU-vs-CPU kernel checks and the GPU memory-limit test
+#     tests       the complete test suite with the GPU backend (WARPDB_DEVICE=gpu)
+#     bench:SF    python -m tpch --sf SF --device gpu, DuckDB side by side, JSON + plot
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
-SF=${1:-1}
 mkdir -p "$OUT"
 python3 -m pip install -q --no-index --find-links .whl sqlglot duckdb tpchgen-cli 2>&1 | tail -2
 python3 -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | tail -2
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-export WARPDB_DEVICE=gpu WARPDB_QUICK=1 PYTHONUNBUFFERED=1
-timeout 420 python3 -m pytest -q -p no:cacheprovider --maxfail=400 -x tests/test_api.py 2>&1 | tail -3
-timeout 420 python3 -m pytest -q -p no:cacheprovider --maxfail=2000 \
-  tests/test_sql_select.py tests/test_sql_joins.py tests/test_sql_aggregate.py tests/test_sql_subqueries.py \
-  tests/test_sql_setops.py tests/test_sql_expressions.py tests/test_sql_types.py tests/test_tpch_queries.py \
-  -rf 2>&1 | tee "$OUT/pytest_gpu.log" | tail -5
-timeout 300 python3 -m tpch --sf "$SF" --device gpu --repeat 3 --out "$OUT" 2>&1 | tail -30
+export PYTHONUNBUFFERED=1
+for step in "$@"; do
+  echo "=== $step ($(date +%T))"
+  case "$step" in
+    profile:*) timeout 400 python3 -m tpch.profile --sf "${step#profile:}" --device gpu --repeat 2 --out "$OUT" \
+                 2>&1 | tee "$OUT/profile_${step#profile:}.log" | tail -25 ;;
+    parity) timeout 300 python3 -m pytest -q -p no:cacheprovider tests/test_kernel_parity.py tests/test_memory_limit.py \
+              -rfE 2>&1 | tee "$OUT/parity.log" | tail -15 ;;
+    tests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout 540 python3 -m pytest -q -p no:cacheprovider --maxfail=50 \
+             tests -rf 2>&1 | tee "$OUT/pytest_gpu.log" | tail -25 ;;
+    bench:*) timeout 400 python3 -m tpch --sf "${step#bench:}" --device gpu --repeat 3 --out "$OUT" 2>&1 | tail -30 ;;
+    *) echo "unknown step $step"; exit 2 ;;
+  esac
+done

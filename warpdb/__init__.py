@@ -7,9 +7,13 @@ from .errors import BindError, Cancelled, Error, ExecutionError, NotSupported, O
 __version__ = "0.1.0"
 
 
-def connect(device: str = "auto") -> Connection:
-    """A new in-memory database; device is "auto" (GPU when usable, else CPU), "cpu" or "gpu"."""
-    return Connection(device=device)
+def connect(device: str = "auto", memory_limit=None) -> Connection:
+    """A new in-memory database; device is "auto" (GPU when usable, else CPU), "cpu" or "gpu".
+
+    `memory_limit` (bytes, or a string such as "60GB") caps the GPU memory the connection's tables
+    and queries may hold; a query that needs more raises OutOfMemory and the connection goes on.
+    """
+    return Connection(device=device, memory_limit=memory_limit)
 
 
 __all__ = [

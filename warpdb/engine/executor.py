@@ -28,18 +28,30 @@ class ExecutionContext:
         self.ev = Evaluator(xp, to_host)
         self.profile: list[tuple[str, float, int]] = []
         self.sync = sync
+        self.operator = "planning"
 
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     """Evaluate `plan`: its children, then its own step (timed into ctx.profile; with ctx.sync the
     device is synchronized before each step's clock stops, so GPU times are per operator)."""
     inputs = [evaluate(c, ctx) for c in plan.children()]
+    ctx.operator = describe(plan)
     start = time.perf_counter()
     out = step(plan, ctx, *inputs)
     if ctx.sync is not None:
         ctx.sync()
     ctx.profile.append((type(plan).__name__, (time.perf_counter() - start) * 1e3, out.n))
     return out
+
+
+def describe(plan: Plan) -> str:
+    """An operator's name for messages: its kind, and the table of a scan."""
+    name = type(plan).__name__
+    if isinstance(plan, Scan):
+        return f"{name} {plan.table}"
+    if isinstance(plan, Join):
+        return f"{plan.kind.upper()} {name}"
+    return name
 
 
 @singledispatch

@@ -7,13 +7,14 @@ import time
 import pyarrow as pa
 from sqlglot import exp
 
-from ..errors import BindError, Error, ExecutionError, NotSupported
+from ..errors import BindError, Error, ExecutionError, NotSupported, OutOfMemory
 from ..kernels.backend import array_module, gpu_available, to_host
 from ..sql.bind import bind_query
 from ..sql.parse import parse
 from .catalog import Catalog, FileEntry, TableEntry
 from .column import to_arrow
 from .executor import ExecutionContext, evaluate, result_columns
+from .memory import DeviceMemory
 from .explain import explain
 from .logical import Scan
 from .optimizer import optimize
@@ -66,13 +67,14 @@ class Connection:
     EXPLAIN ANALYZE give per-operator device times (queries run a little slower).
     """
 
-    def __init__(self, device: str = "auto"):
+    def __init__(self, device: str = "auto", memory_limit=None):
         if device not in ("auto", "cpu", "gpu"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', not {device!r}")
         if device == "auto":
             device = "gpu" if gpu_available() else "cpu"
         self.xp = array_module(device)
         self.device = device
+        self.memory = DeviceMemory(self.xp, device, memory_limit)
         self.catalog = Catalog()
         self._plans: dict[tuple[str, int], tuple] = {}
         self.sync_profile = False
@@ -155,18 +157,20 @@ class Connection:
             sync = self.xp.cuda.get_current_stream().synchronize
         ctx = ExecutionContext(self.xp, lambda a: to_host(self.xp, a), sync)
         try:
-            batch = evaluate(plan, ctx)
+            with self.memory.scope():
+                batch = evaluate(plan, ctx)
+                ctx.operator = "result transfer"
+                arrays = [to_arrow(self.xp, c, ctx.to_host) for c in result_columns(plan, batch)]
         except Error:
             raise
         except MemoryError as e:
-            from ..errors import OutOfMemory
-
-            raise OutOfMemory(f"out of memory while running the query: {e}") from None
+            del e
+            self.memory.release()
+            limit = f"memory_limit={self.memory.limit_text}" if self.memory.limit else "the device's memory"
+            raise OutOfMemory(f"out of memory in {ctx.operator}: the query needs more than {limit}") from None
         except Exception as e:
             raise ExecutionError(f"internal error while running the query: {type(e).__name__}: {e}") from e
         result.profile = ctx.profile
-        cols = result_columns(plan, batch)
-        arrays = [to_arrow(self.xp, c, ctx.to_host) for c in cols]
         return pa.Table.from_arrays(arrays, names=list(names))
 
     def tables(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from warpdb.errors import NotSupported
+from warpdb.kernels import privatized
 
 
 def gpu_available() -> bool:
@@ -42,6 +43,8 @@ def _scatter(xp, name: str, target, idx, vals) -> None:
     """In place ``target[idx[i]] = op(target[idx[i]], vals[i])``, duplicates allowed."""
     if xp is np:
         getattr(np, {"add": "add", "min": "minimum", "max": "maximum"}[name]).at(target, idx, vals)
+    elif privatized.supports(target, name):
+        privatized.scatter(xp, name, target, idx, vals)
     else:
         import cupyx
 
@@ -58,6 +61,17 @@ def scatter_min(xp, target, idx, vals) -> None:
 
 def scatter_max(xp, target, idx, vals) -> None:
     _scatter(xp, "max", target, idx, vals)
+
+
+def bincount(xp, idx, n: int):
+    """int64 counts of each value of ``idx`` (non-negative ints below ``n``), length ``n``."""
+    if idx.shape[0] == 0:
+        return xp.zeros(n, dtype=xp.int64)
+    if xp is not np and n <= privatized.MAX_SLOTS:
+        out = xp.zeros(n, dtype=xp.int64)
+        privatized.scatter(xp, "add", out, idx, None)
+        return out
+    return xp.bincount(idx, minlength=n).astype(xp.int64, copy=False)
 
 
 def stable_argsort(xp, a):

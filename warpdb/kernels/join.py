@@ -65,6 +65,28 @@ def inner_pairs(xp, lid, rid):
     return li, order[lo[li] + off]
 
 
+def unique_build_pairs(xp, probe, build):
+    """Inner pairs ``(pi, bi)`` when no id occurs twice in ``build``: a direct id -> row table is
+    filled from ``build`` and read by ``probe`` (two passes, pairs in probe order). None when some
+    build id repeats or the ids are too sparse for a table."""
+    np_, nb = probe.shape[0], build.shape[0]
+    if np_ == 0 or nb == 0:
+        return _empty(xp), _empty(xp)
+    g = int(xp.maximum(probe.max(), build.max())) + 1
+    if g > 4 * (np_ + nb) + 1024:
+        return None
+    rows = xp.arange(nb, dtype=xp.int64)
+    slot = xp.where(build >= 0, build, g)
+    table = xp.full(g + 1, -1, dtype=xp.int64)
+    table[slot] = rows
+    if bool(((table[slot] != rows) & (build >= 0)).any()):
+        return None
+    table[g] = -1
+    hit = table[xp.where(probe >= 0, probe, g)]
+    pi = xp.nonzero(hit >= 0)[0].astype(xp.int64, copy=False)
+    return pi, hit[pi]
+
+
 def left_pairs(xp, lid, rid):
     """Inner pairs plus each unmatched left row once with ``ri == -1``."""
     nl = lid.shape[0]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from warpdb.kernels.backend import scatter_add, scatter_max, scatter_min
+from warpdb.kernels.backend import bincount, scatter_add, scatter_max, scatter_min
+from warpdb.kernels.privatized import MAX_SLOTS
 from warpdb.kernels.keys import INT64_MAX, INT64_MIN, from_ordered_int64, group_ids, ordered_int64
 
 _LOW32 = 0xFFFFFFFF
@@ -27,9 +28,7 @@ class GroupLayout:
 
 
 def _bincount(xp, gid, n_groups):
-    if gid.shape[0] == 0:
-        return xp.zeros(n_groups, dtype=xp.int64)
-    return xp.bincount(gid, minlength=n_groups).astype(xp.int64, copy=False)
+    return bincount(xp, gid, n_groups)
 
 
 def _seg_sum_int(layout, a, dtype):
@@ -49,6 +48,10 @@ def _group_sum_float(layout, a):
     xp = layout.xp
     if layout.n == 0:
         return xp.zeros(layout.n_groups, dtype=xp.float64)
+    if xp is not np and layout.n_groups <= MAX_SLOTS:
+        out = xp.zeros(layout.n_groups, dtype=xp.float64)
+        scatter_add(xp, out, layout.gid, a)
+        return out
     with np.errstate(all="ignore"):
         return xp.bincount(layout.gid, weights=a, minlength=layout.n_groups)
 

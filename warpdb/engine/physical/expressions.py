@@ -137,6 +137,9 @@ class Evaluator:
         if isinstance(b, Lit):
             if b.value is None:
                 return xp.zeros(batch.n, bool), xp.zeros(batch.n, bool)
+            hits = strings.device_match(xp, ca, "eq", [b.value]) if op in ("eq", "ne") else None
+            if hits is not None:
+                return (hits if op == "eq" else ~hits)[ca.data], ca.valid
             per = getattr(pc, _CMP[op])(ca.dictionary, pa.scalar(b.value, pa.string()))
             col = strings.gather(xp, ca, per, T.BOOL)
             return col.data, col.valid
@@ -171,14 +174,28 @@ class Evaluator:
         values = [i.value for i in items if i.value is not None]
         has_null = len(values) != len(items)
         if arg.dtype.kind is Kind.VARCHAR:
-            per = pc.is_in(c.dictionary, value_set=pa.array(values, pa.string()))
-            hit = strings.gather(xp, c, per, T.BOOL).data
+            hit = self._string_in(c, values)
         else:
             hit = xp.isin(c.data, xp.asarray(np.array(values, dtype=T.device_dtype(arg.dtype)))) if values else xp.zeros(batch.n, bool)
         valid = c.valid
         if has_null:
             valid = hit if valid is None else (valid & hit)
         return Column(T.BOOL, hit, valid)
+
+    def _string_in(self, c: Column, values: list):
+        """Row hits of `c IN (values)` (NULLs aside): per dictionary entry, on the GPU when it can."""
+        xp = self.xp
+        per = None
+        for v in values:
+            hits = strings.device_match(xp, c, "eq", [v])
+            if hits is None:
+                per = None
+                break
+            per = hits if per is None else (per | hits)
+        if per is not None:
+            return per[c.data]
+        arrow_per = pc.is_in(c.dictionary, value_set=pa.array(values, pa.string()))
+        return strings.gather(xp, c, arrow_per, T.BOOL).data
 
     # --- arithmetic -------------------------------------------------------------------------
     def _operands(self, e, batch):
@@ -395,6 +412,13 @@ class Evaluator:
             consts = [r.value for r in rest]
             if any(v is None for v in consts):
                 return constant(xp, e.dtype, None, batch.n)
+            hits = strings.device_match(xp, c, e.op, consts)
+            if hits is not None:
+                return strings.gather_device(c, hits)
+            if e.op == "substring":
+                sub = strings.device_substring(xp, c, *consts)
+                if sub is not None:
+                    return sub
             per = strings.apply(e.op, c.dictionary, consts)
             if e.dtype.kind is Kind.VARCHAR:
                 return strings.gather_strings(xp, c, per)

@@ -53,8 +53,15 @@ def _pairs(ev, node, left: Batch, right: Batch):
 
 
 def _matched_pairs(xp, big, small):
-    """Inner pairs (big index, small index); when one side is much larger, its rows are first
-    narrowed to those whose key occurs on the other side (one presence-table pass)."""
+    """Inner pairs (big index, small index). A side whose keys are unique becomes a key -> row
+    table the other side reads (the usual primary-key join); otherwise, when one side is much
+    larger, its rows are first narrowed to those whose key occurs on the other side."""
+    pairs = J.unique_build_pairs(xp, big, small)
+    if pairs is not None:
+        return pairs
+    pairs = J.unique_build_pairs(xp, small, big)
+    if pairs is not None:
+        return pairs[1], pairs[0]
     if big.shape[0] > PREFILTER_RATIO * small.shape[0]:
         keep = xp.nonzero(J.semi_mask(xp, big, small))[0].astype(xp.int64, copy=False)
         bi, si = J.inner_pairs(xp, big[keep], small)

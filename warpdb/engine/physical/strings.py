@@ -1,5 +1,10 @@
 """String columns: codes into a host dictionary. Functions run once per distinct value and are
-gathered back by code; only row-wise combinations of two string columns materialize rows."""
+gathered back by code; only row-wise combinations of two string columns materialize rows.
+
+On the GPU, LIKE-family predicates, equality with a constant and short ASCII substrings run as
+device kernels over the dictionary's device mirror (warpdb.kernels.strings); everything else, and
+the CPU backend, runs Arrow compute over the host dictionary.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import ExecutionError
+from ...kernels import strings as K
 from .. import types as T
 from ..column import Column
+
+_DEVICE_MATCH = {"starts_with": "prefix", "ends_with": "suffix", "contains": "contains"}
 
 
 def rows(xp, col: Column, to_host) -> pa.Array:
@@ -32,6 +40,52 @@ def gather(xp, col: Column, per_entry: pa.Array, dtype: T.DataType) -> Column:
         entry_valid = xp.asarray(per_entry.is_valid().to_numpy(zero_copy_only=False))[col.data]
         valid = entry_valid if valid is None else (valid & entry_valid)
     return Column(dtype, data, valid)
+
+
+def device_match(xp, col: Column, op: str, consts: list):
+    """Per-entry matches (device bool array) of a LIKE-family op or `eq` with a constant, computed
+    on the GPU; None on the CPU backend or where only Arrow has the semantics (non-ASCII ILIKE)."""
+    if xp is np or len(col.dictionary) == 0:
+        return None
+    if op in ("like", "ilike"):
+        escape = consts[1] if len(consts) > 1 else None
+        if escape is not None and len(escape) != 1:
+            raise ExecutionError("LIKE ESCAPE must be a single character")
+        pattern = K.parse_like(consts[0], escape)
+    elif op in _DEVICE_MATCH:
+        pattern = K.literal_pattern(consts[0], _DEVICE_MATCH[op])
+    elif op == "eq":
+        pattern = K.literal_pattern(consts[0], "eq")
+    else:
+        return None
+    ds = K.device_strings(xp, col.dictionary)
+    if op == "ilike" and not (ds.ascii and pattern.ascii):
+        return None
+    return K.like_match(xp, ds, pattern, ignore_case=op == "ilike")
+
+
+def gather_device(col: Column, per_entry) -> Column:
+    """Row booleans from a device array of one result per dictionary entry."""
+    return Column(T.BOOL, per_entry[col.data], col.valid)
+
+
+def device_substring(xp, col: Column, start: int, length: int | None = None):
+    """substring() of an ASCII dictionary on the GPU when every result fits 7 bytes (else None):
+    the short results are packed into sortable integer keys and re-encoded on the device."""
+    if xp is np or len(col.dictionary) == 0 or start < 0 or (length is not None and length < 0):
+        return None
+    ds = K.device_strings(xp, col.dictionary)
+    if not ds.ascii:
+        return None
+    begin = max(start - 1, 0)
+    end = None if length is None else (start - 1 + length if start > 0 else max(length - 1, 0))
+    keys = K.ascii_substring_packed(xp, ds, begin, end)
+    if keys is None:
+        return None
+    distinct, inverse = xp.unique(keys, return_inverse=True)
+    dictionary = K.unpack_strings(xp.asnumpy(distinct))
+    codes = inverse.astype(np.int32).reshape(-1)[col.data]
+    return Column(T.VARCHAR, codes, col.valid, dictionary, True)
 
 
 def gather_strings(xp, col: Column, per_entry: pa.Array) -> Column:

@@ -1,0 +1,227 @@
+"""Every kernel's GPU (CuPy) result equals its CPU (NumPy / Arrow) twin on random inputs.
+
+Inputs mix NULLs, duplicates, skewed keys, extreme values and empty arrays. Runs on the GPU machine
+(`gpu` marker); skipped where CuPy or a CUDA device is missing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from warpdb.kernels import backend, join, keys, privatized, reduce, sort
+from warpdb.kernels import strings as ks
+
+pytestmark = pytest.mark.gpu
+if not backend.gpu_available():
+    pytest.skip("needs a CUDA GPU with CuPy", allow_module_level=True)
+import cupy as cp  # noqa: E402
+
+SIZES = [0, 1, 7, 1000, 100_000]
+SEEDS = range(3)
+
+
+def host(a):
+    return cp.asnumpy(a) if isinstance(a, cp.ndarray) else a
+
+
+def same(a, b, rel=1e-9):
+    a, b = host(a), host(b)
+    if a is None or b is None:
+        assert a is None and b is None
+        return
+    assert a.shape == b.shape, (a.shape, b.shape)
+    if a.dtype.kind == "f":
+        np.testing.assert_allclose(a, b, rtol=rel, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+def skewed(rng, n, card, dtype=np.int64):
+    """Keys with a few heavy hitters and a long tail."""
+    heavy = rng.integers(0, max(card, 1), 3)
+    tail = rng.integers(0, max(card, 1), n)
+    pick = rng.random(n) < 0.6
+    return np.where(pick, heavy[rng.integers(0, 3, n)], tail).astype(dtype)
+
+
+def nulls(rng, n, frac):
+    return None if frac == 0 else rng.random(n) >= frac
+
+
+def both(fn, *arrays):
+    """fn on NumPy arrays and on their CuPy copies (None passes through)."""
+    dev = [None if a is None else (cp.asarray(a) if isinstance(a, np.ndarray) else a) for a in arrays]
+    return fn(np, *arrays), fn(cp, *dev)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_group_ids(n, seed):
+    rng = np.random.default_rng(seed)
+    a = skewed(rng, n, 50)
+    b = rng.choice(np.array([0.0, -0.0, np.nan, 1.5, np.inf]), n)
+    va, vb = nulls(rng, n, 0.2), nulls(rng, n, 0.1 * seed)
+    (g1, n1, f1), (g2, n2, f2) = both(lambda xp, a, b, va, vb: keys.group_ids(xp, [(a, va), (b, vb)]), a, b, va, vb)
+    assert n1 == n2
+    same(g1, g2)
+    same(f1, f2)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("card", [5, 10**9])
+def test_join_pairs(n, seed, card):
+    rng = np.random.default_rng(seed)
+    if card == 5:
+        n = min(n, 1000)  # skewed keys on both sides: pairs grow with n squared
+    lk, rk = skewed(rng, n, card), skewed(rng, n // 2 + 1, card)
+    lv, rv = nulls(rng, n, 0.1), nulls(rng, n // 2 + 1, 0.1 * seed)
+
+    def ids(xp, lk, rk, lv, rv):
+        return keys.join_key_ids(xp, [(lk, lv)], [(rk, rv)])
+
+    (l1, r1), (l2, r2) = both(ids, lk, rk, lv, rv)
+    same(l1, l2)
+    same(r1, r2)
+    for fn in (join.inner_pairs, join.left_pairs, join.full_pairs):
+        (a1, b1), (a2, b2) = fn(np, l1, r1), fn(cp, l2, r2)
+        order1, order2 = np.lexsort((host(b1), host(a1))), np.lexsort((host(b2), host(a2)))
+        same(host(a1)[order1], host(a2)[order2])
+        same(host(b1)[order1], host(b2)[order2])
+    same(join.semi_mask(np, l1, r1), join.semi_mask(cp, l2, r2))
+    ub = np.unique(r1)
+    ub = np.concatenate([ub, [-1, -1]])[np.random.default_rng(seed).permutation(ub.shape[0] + 2)]
+    u1, u2 = join.unique_build_pairs(np, l1, ub), join.unique_build_pairs(cp, l2, cp.asarray(ub))
+    assert (u1 is None) == (u2 is None)
+    if u1 is not None:
+        same(u1[0], u2[0])
+        same(u1[1], u2[1])
+    same(join.anti_mask(np, l1, r1), join.anti_mask(cp, l2, r2))
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("groups", [1, 4, privatized.MAX_SLOTS, 50_000])
+def test_reductions(n, seed, groups):
+    rng = np.random.default_rng(seed)
+    gid = skewed(rng, n, groups)
+    ints = rng.integers(-(2**62), 2**62, n) if seed == 2 else rng.integers(-1000, 1000, n)
+    floats = rng.normal(size=n) * 1e6
+    valid = nulls(rng, n, 0.25)
+    bools = rng.random(n) < 0.5
+
+    def run(xp, gid, ints, floats, valid, bools):
+        layout = reduce.GroupLayout(xp, gid, groups)
+        return {
+            "counts": layout.counts,
+            "count_valid": reduce.count_valid(layout, valid),
+            "sum_int": reduce.sum_int_exact(layout, ints, valid),
+            "sum_float": reduce.sum_float(layout, floats, valid),
+            "min": reduce.min_max(layout, floats, valid, False),
+            "max": reduce.min_max(layout, ints, valid, True),
+            "moments": reduce.moments(layout, floats, valid),
+            "bool_and": reduce.bool_and_or(layout, bools, valid, True),
+            "distinct": reduce.count_distinct(xp, gid, groups, ints % 7, valid),
+        }
+
+    cpu, gpu = both(run, gid, ints, floats, valid, bools)
+    for name in cpu:
+        a, b = cpu[name], gpu[name]
+        for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            same(x, y, rel=1e-6 if name == "moments" else 1e-9)
+
+
+@pytest.mark.parametrize("slots", [1, 3, 100, privatized.MAX_SLOTS])
+@pytest.mark.parametrize("op", ["add", "min", "max"])
+def test_privatized_scatter(slots, op):
+    rng = np.random.default_rng(slots)
+    n = 300_000
+    idx = skewed(rng, n, slots)
+    vals = rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64)
+    fill = {"add": 0, "min": 2**63 - 1, "max": -(2**63)}[op]
+    t1, t2 = np.full(slots, fill, np.int64), cp.full(slots, fill, cp.int64)
+    getattr(backend, f"scatter_{op}")(np, t1, idx, vals)
+    getattr(backend, f"scatter_{op}")(cp, t2, cp.asarray(idx), cp.asarray(vals))
+    same(t1, t2)
+    same(backend.bincount(np, idx, slots), backend.bincount(cp, cp.asarray(idx), slots))
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sort_and_top_k(n, seed):
+    rng = np.random.default_rng(seed)
+    a = skewed(rng, n, 30)
+    b = rng.normal(size=n)
+    va = nulls(rng, n, 0.2)
+
+    def order(xp, a, b, va):
+        ks_ = [(a, va, True, False), (b, None, False, True)]
+        return sort.sort_indices(xp, ks_), sort.top_k_indices(xp, ks_, 10)
+
+    (s1, t1), (s2, t2) = both(order, a, b, va)
+    same(s1, s2)
+    same(t1, t2)
+
+
+ALPHABET = ["a", "b", "A", "%", "_", "é", "ß", "x", " ", "Z"]
+
+
+def random_strings(rng, n):
+    lengths = rng.integers(0, 12, n)
+    return [("".join(rng.choice(ALPHABET, k)) if rng.random() > 0.05 else None) for k in lengths]
+
+
+def random_pattern(rng):
+    return "".join(rng.choice(ALPHABET + ["%", "_", "%"], rng.integers(0, 6)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_like_kernel_matches_arrow(seed):
+    rng = np.random.default_rng(seed)
+    values = pa.array(random_strings(rng, 3000) + ["", "%", "_"], pa.string())
+    dictionary = pc.unique(values.drop_null())
+    ds = ks.device_strings(cp, dictionary)
+    for _ in range(40):
+        pattern = random_pattern(rng)
+        got = host(ks.like_match(cp, ds, ks.parse_like(pattern)))
+        want = pc.match_like(dictionary, pattern=pattern.replace("\\", "\\\\")).to_numpy(zero_copy_only=False)
+        assert (got == want).all(), pattern
+        escaped = ks.parse_like(pattern.replace("%", "!%"), "!")
+        want_lit = pc.equal(dictionary, pattern).to_numpy(zero_copy_only=False)
+        assert (host(ks.like_match(cp, ds, escaped)) == want_lit).all(), pattern
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_literal_and_ilike_kernels(seed):
+    rng = np.random.default_rng(seed)
+    words = ["Customer", "customer", "Complaints", "promo", "PROMO BRUSHED", "forest green", ""]
+    dictionary = pc.unique(pa.array([" ".join(rng.choice(words, 3)) for _ in range(2000)] + words))
+    ds = ks.device_strings(cp, dictionary)
+    assert ds.ascii
+    for text in ["PROMO", "green", "", "Customer Complaints", "s"]:
+        for mode, fn in [("prefix", pc.starts_with), ("suffix", pc.ends_with), ("contains", pc.match_substring)]:
+            got = host(ks.like_match(cp, ds, ks.literal_pattern(text, mode)))
+            assert (got == fn(dictionary, pattern=text).to_numpy(zero_copy_only=False)).all(), (text, mode)
+        got = host(ks.like_match(cp, ds, ks.literal_pattern(text, "eq")))
+        assert (got == pc.equal(dictionary, text).to_numpy(zero_copy_only=False)).all()
+        got = host(ks.like_match(cp, ds, ks.parse_like(f"%{text.lower()}%"), ignore_case=True))
+        want = pc.match_like(dictionary, pattern=f"%{text}%", ignore_case=True).to_numpy(zero_copy_only=False)
+        assert (got == want).all(), text
+
+
+@pytest.mark.parametrize("begin,end", [(0, 2), (0, 0), (3, 5), (20, 25), (0, None), (1, 7)])
+def test_ascii_substring_kernel(begin, end):
+    rng = np.random.default_rng(begin)
+    dictionary = pc.unique(pa.array(["".join(rng.choice(list("ab0-9 "), rng.integers(0, 9))) for _ in range(3000)]))
+    ds = ks.device_strings(cp, dictionary)
+    packed = ks.ascii_substring_packed(cp, ds, begin, end)
+    stop = 2**62 if end is None else end
+    want = pc.utf8_slice_codeunits(dictionary, start=begin, stop=stop)
+    if packed is None:
+        assert max(len(s) for s in want.to_pylist()) > 7
+        return
+    assert ks.unpack_strings(host(packed)).equals(want)
+    order = np.argsort(host(packed), kind="stable")
+    assert ks.unpack_strings(host(packed)[order]).equals(want.take(pc.sort_indices(want)))

@@ -1,0 +1,216 @@
+"""String kernels on device-resident dictionaries: LIKE-family matching and short substrings.
+
+A string column is int32 codes into a dictionary of distinct values. On the GPU the dictionary is
+mirrored once as offsets + UTF-8 bytes (``DeviceStrings``, cached per dictionary), and these
+kernels compute one result per dictionary entry, which the caller gathers by code. The CPU twin of
+every kernel is the Arrow compute function over the host dictionary (``pyarrow.compute``).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+_CACHE_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class DeviceStrings:
+    """Strings on the device: entry i is ``data[offsets[i]:offsets[i+1]]`` (UTF-8)."""
+
+    offsets: object
+    data: object
+    ascii: bool
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0]) - 1
+
+
+@dataclass(frozen=True)
+class LikePattern:
+    """A LIKE pattern split at its unescaped '%': literal segments with '_' positions marked."""
+
+    segments: tuple[tuple[bytes, tuple[bool, ...]], ...]
+    anchor_start: bool
+    anchor_end: bool
+
+    @property
+    def ascii(self) -> bool:
+        return all(b < 128 for seg, _ in self.segments for b in seg)
+
+
+_mirrors: OrderedDict[int, tuple[pa.Array, DeviceStrings]] = OrderedDict()
+
+
+def device_strings(xp, dictionary: pa.Array) -> DeviceStrings:
+    """The device mirror of a host string dictionary, built once and kept for reuse (LRU)."""
+    key = id(dictionary)
+    hit = _mirrors.get(key)
+    if hit is not None and hit[0] is dictionary:
+        _mirrors.move_to_end(key)
+        return hit[1]
+    arr = dictionary.cast(pa.large_string()) if not pa.types.is_large_string(dictionary.type) else dictionary
+    offsets_buf, data_buf = arr.buffers()[1], arr.buffers()[2]
+    offsets = np.frombuffer(offsets_buf, np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    start, stop = int(offsets[0]), int(offsets[-1])
+    raw = np.frombuffer(data_buf, np.uint8, count=stop - start, offset=start) if data_buf and stop > start \
+        else np.zeros(0, np.uint8)
+    data = xp.asarray(raw)
+    mirror = DeviceStrings(xp.asarray(offsets - start), data, not bool((data >= 128).any()) if raw.size else True)
+    _mirrors[key] = (dictionary, mirror)
+    if len(_mirrors) > _CACHE_ENTRIES:
+        _mirrors.popitem(last=False)
+    return mirror
+
+
+def parse_like(pattern: str, escape: str | None = None) -> LikePattern:
+    """Split a LIKE pattern (optional one-character ESCAPE) into '%'-separated segments."""
+    parts: list[tuple[bytearray, list[bool]]] = [(bytearray(), [])]
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if escape is not None and ch == escape and i + 1 < len(pattern):
+            _append(parts[-1], pattern[i + 1], False)
+            i += 2
+            continue
+        if ch == "%":
+            parts.append((bytearray(), []))
+        else:
+            _append(parts[-1], ch, ch == "_")
+        i += 1
+    if len(parts) == 1:
+        seg, wild = parts[0]
+        return LikePattern(((bytes(seg), tuple(wild)),), True, True)
+    segments = tuple((bytes(s), tuple(w)) for s, w in parts if s)
+    return LikePattern(segments, bool(parts[0][0]), bool(parts[-1][0]))
+
+
+def _append(part, ch: str, wild: bool) -> None:
+    raw = b"_" if wild else ch.encode("utf-8")
+    part[0].extend(raw)
+    part[1].extend([wild] * len(raw))
+
+
+def literal_pattern(text: str, mode: str) -> LikePattern:
+    """The pattern of equality ("eq"), prefix ("prefix"), suffix ("suffix") or substring ("contains")."""
+    seg = ((text.encode("utf-8"), (False,) * len(text.encode("utf-8"))),)
+    if mode == "contains" and not text:
+        return LikePattern((), False, False)
+    return LikePattern(seg, mode in ("eq", "prefix"), mode in ("eq", "suffix"))
+
+
+_LIKE_SRC = r"""
+__device__ __forceinline__ bool match_at(const unsigned char* d, long long p, long long e,
+        const unsigned char* pat, const unsigned char* wild, int pl, int fold, long long* endp) {
+    for (int j = 0; j < pl; ++j) {
+        if (p >= e) return false;
+        if (wild[j]) {
+            ++p;
+            while (p < e && (d[p] & 0xC0) == 0x80) ++p;
+        } else {
+            unsigned char c = d[p];
+            if (fold && c >= 'A' && c <= 'Z') c += 32;
+            if (c != pat[j]) return false;
+            ++p;
+        }
+    }
+    *endp = p;
+    return true;
+}
+
+extern "C" __global__ void like_match(const long long* offsets, const unsigned char* d, long long n,
+        const unsigned char* pat, const unsigned char* wild, const int* seg_start, const int* seg_len,
+        int nseg, int anchor_start, int anchor_end, int fold, bool* out) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    long long pos = offsets[i], e = offsets[i + 1];
+    bool ok = true;
+    for (int k = 0; k < nseg && ok; ++k) {
+        bool first = (k == 0) && anchor_start;
+        bool last = (k == nseg - 1) && anchor_end;
+        long long p = pos, endp = 0;
+        bool found = false;
+        while (true) {
+            if (match_at(d, p, e, pat + seg_start[k], wild + seg_start[k], seg_len[k], fold, &endp)
+                    && (!last || endp == e)) {
+                found = true;
+                pos = endp;
+                break;
+            }
+            if (first || p >= e) break;
+            ++p;
+            while (p < e && (d[p] & 0xC0) == 0x80) ++p;
+        }
+        ok = found;
+    }
+    out[i] = ok;
+}
+"""
+_kernels: dict[str, object] = {}
+
+
+def _kernel(xp, name: str, src: str):
+    k = _kernels.get(name)
+    if k is None:
+        k = _kernels[name] = xp.RawKernel(src, name)
+    return k
+
+
+def like_match(xp, ds: DeviceStrings, pattern: LikePattern, ignore_case: bool = False):
+    """Per entry of ``ds``: does it match ``pattern``? (device bool array). ILIKE folds ASCII only:
+    callers use it when ``ds.ascii`` and ``pattern.ascii``."""
+    n = len(ds)
+    out = xp.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    pat = b"".join(s for s, _ in pattern.segments)
+    if ignore_case:
+        pat = pat.lower()
+    wild = [w for _, ws in pattern.segments for w in ws]
+    lens = [len(s) for s, _ in pattern.segments]
+    starts = np.cumsum([0] + lens[:-1]).astype(np.int32) if lens else np.zeros(0, np.int32)
+    d_pat = xp.asarray(np.frombuffer(pat, np.uint8).copy() if pat else np.zeros(1, np.uint8))
+    d_wild = xp.asarray(np.array(wild or [False], np.uint8))
+    d_start = xp.asarray(starts if len(starts) else np.zeros(1, np.int32))
+    d_len = xp.asarray(np.array(lens or [0], np.int32))
+    data = ds.data if ds.data.shape[0] else xp.zeros(1, np.uint8)
+    block = 256
+    _kernel(xp, "like_match", _LIKE_SRC)(
+        ((n + block - 1) // block,), (block,),
+        (ds.offsets, data, np.int64(n), d_pat, d_wild, d_start, d_len, np.int32(len(lens)),
+         np.int32(pattern.anchor_start), np.int32(pattern.anchor_end), np.int32(ignore_case), out))
+    return out
+
+
+_PACK_BYTES = 7
+
+
+def ascii_substring_packed(xp, ds: DeviceStrings, begin: int, end: int | None):
+    """Per entry: bytes [begin, end) (0-based, clamped) of ASCII strings, packed into uint64 keys
+    whose order is the strings' byte order (7 bytes big-endian, then the length); None when some
+    result is longer than 7 bytes."""
+    starts, stops = ds.offsets[:-1], ds.offsets[1:]
+    lo = xp.minimum(starts + begin, stops)
+    hi = stops if end is None else xp.minimum(starts + max(end, begin), stops)
+    length = hi - lo
+    if len(ds) and int(length.max()) > _PACK_BYTES:
+        return None
+    key = length.astype(np.uint64)
+    data = ds.data if ds.data.shape[0] else xp.zeros(1, np.uint8)
+    for j in range(_PACK_BYTES):
+        byte = xp.where(j < length, data[xp.minimum(lo + j, data.shape[0] - 1)], 0).astype(np.uint64)
+        key |= byte << np.uint64(8 * (_PACK_BYTES - j))
+    return key
+
+
+def unpack_strings(keys: np.ndarray) -> pa.Array:
+    """Host strings from keys made by ``ascii_substring_packed``."""
+    keys = np.asarray(keys, np.uint64)
+    lengths = (keys & np.uint64(0xFF)).astype(np.int64)
+    raw = (keys >> np.uint64(8)).astype(">u8").view(np.uint8).reshape(-1, 8)[:, 1:]
+    keep = np.arange(_PACK_BYTES)[None, :] < lengths[:, None]
+    data = raw[keep]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), len(keys), [None, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())])
