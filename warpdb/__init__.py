@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from .engine.session import Connection, Result
+from .frame import Expr, LazyFrame, col, lit, when
+from .frame import len  # noqa: A004 - Polars' name for the row count
 from .errors import BindError, Cancelled, Error, ExecutionError, NotSupported, OutOfMemory, ParseError, TypeMismatch
 
 __version__ = "0.1.0"
@@ -14,5 +16,5 @@ def connect(device: str = "auto") -> Connection:
 
 __all__ = [
     "connect", "Connection", "Result", "Error", "ParseError", "BindError", "TypeMismatch",
-    "NotSupported", "ExecutionError", "OutOfMemory", "Cancelled",
+    "NotSupported", "ExecutionError", "OutOfMemory", "Cancelled", "LazyFrame", "Expr", "col", "lit", "when", "len",
 ]
