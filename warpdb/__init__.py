@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from .engine.session import Connection, Result
-from .frame import Expr, LazyFrame, col, lit, when
-from .frame import len  # noqa: A004 - Polars' name for the row count
 from .errors import BindError, Cancelled, Error, ExecutionError, NotSupported, OutOfMemory, ParseError, TypeMismatch
+from .frame import Expr, LazyFrame, col, len, lit, when
 
 __version__ = "0.1.0"
 
@@ -16,5 +15,6 @@ def connect(device: str = "auto") -> Connection:
 
 __all__ = [
     "connect", "Connection", "Result", "Error", "ParseError", "BindError", "TypeMismatch",
-    "NotSupported", "ExecutionError", "OutOfMemory", "Cancelled", "LazyFrame", "Expr", "col", "lit", "when", "len",
+    "NotSupported", "ExecutionError", "OutOfMemory", "Cancelled",
+    "LazyFrame", "Expr", "col", "lit", "when", "len",
 ]

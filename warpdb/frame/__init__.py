@@ -4,6 +4,6 @@ from __future__ import annotations
 from .expr import Expr, col, lit, row_count, when
 from .frame import LazyFrame
 
-len = row_count  # noqa: A001 - Polars' name for the row count
+len = row_count
 
-__all__ = ["LazyFrame", "Expr", "col", "lit", "when", "len"]
+__all__ = ["Expr", "LazyFrame", "col", "len", "lit", "when"]

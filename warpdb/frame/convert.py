@@ -6,6 +6,7 @@ import decimal
 import math
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from ..engine import types as T
@@ -78,5 +79,5 @@ def data_type(dtype) -> exp.DataType:
         raise TypeMismatch(f"cast target must be a type name or a pyarrow type, not {dtype!r}")
     try:
         return exp.DataType.build(dtype, dialect=DIALECT)
-    except Exception:
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         raise NotSupported(f"type {dtype}") from None

@@ -21,7 +21,7 @@ def _name(value) -> str:
     return value.name if isinstance(value, Expr) else "literal"
 
 
-def to_expr(value) -> "Expr":
+def to_expr(value) -> Expr:
     """A column name (str) or an Expr as an Expr; other Python values as literals."""
     if isinstance(value, Expr):
         return value
@@ -33,17 +33,17 @@ def to_expr(value) -> "Expr":
 class Expr:
     """A lazy column expression; `name` is its output column name (alias, else its first column)."""
 
-    __slots__ = ("node", "name")
+    __slots__ = ("name", "node")
 
     def __init__(self, node: exp.Expression, name: str):
         self.node, self.name = node, name
 
-    def _binary(self, cls, other, reflected: bool = False) -> "Expr":
+    def _binary(self, cls, other, reflected: bool = False) -> Expr:
         left, right = (other, self) if reflected else (self, other)
         node = cls(this=_node(left), expression=_node(right))
         return Expr(parenthesize(node), _name(left))
 
-    def _unary(self, cls, **args) -> "Expr":
+    def _unary(self, cls, **args) -> Expr:
         return Expr(parenthesize(cls(this=self.node.copy(), **args)), self.name)
 
     # --- arithmetic and comparison ------------------------------------------------------------
@@ -79,20 +79,22 @@ class Expr:
         return f"<Expr {self.node.sql(dialect='duckdb')} AS {self.name}>"
 
     # --- predicates ---------------------------------------------------------------------------
-    def is_null(self) -> "Expr":
+    def is_null(self) -> Expr:
         return Expr(exp.Is(this=self.node.copy(), expression=exp.Null()), self.name)
 
-    def is_not_null(self) -> "Expr":
+    def is_not_null(self) -> Expr:
         return Expr(exp.Not(this=self.is_null().node), self.name)
 
-    def is_in(self, values) -> "Expr":
+    def is_in(self, values) -> Expr:
         """True where the value is one of `values` (a list of Python scalars or expressions)."""
+        if isinstance(values, (str, Expr)):
+            raise TypeMismatch("is_in() takes a list of values")
         values = list(values)
         if not values:
             return Expr(exp.Boolean(this=False), self.name)
         return Expr(exp.In(this=self.node.copy(), expressions=[_node(v) for v in values]), self.name)
 
-    def is_between(self, lower, upper, closed: str = "both") -> "Expr":
+    def is_between(self, lower, upper, closed: str = "both") -> Expr:
         """lower <= value <= upper; `closed` is "both", "left", "right" or "none"."""
         if closed == "both":
             return Expr(exp.Between(this=self.node.copy(), low=_node(lower), high=_node(upper)), self.name)
@@ -103,33 +105,33 @@ class Expr:
         return low & high
 
     # --- conversion, naming, aggregates -------------------------------------------------------
-    def alias(self, name: str) -> "Expr":
+    def alias(self, name: str) -> Expr:
         return Expr(self.node.copy(), name.lower())
 
-    def cast(self, dtype) -> "Expr":
+    def cast(self, dtype) -> Expr:
         """CAST to a SQL type name ("BIGINT", "DECIMAL(12,2)") or a pyarrow type."""
         return Expr(exp.Cast(this=self.node.copy(), to=data_type(dtype)), self.name)
 
-    def fill_null(self, value) -> "Expr":
+    def fill_null(self, value) -> Expr:
         return Expr(exp.Coalesce(this=self.node.copy(), expressions=[_node(value)]), self.name)
 
-    def sum(self) -> "Expr":
+    def sum(self) -> Expr:
         return Expr(exp.Sum(this=self.node.copy()), self.name)
 
-    def mean(self) -> "Expr":
+    def mean(self) -> Expr:
         return Expr(exp.Avg(this=self.node.copy()), self.name)
 
-    def min(self) -> "Expr":
+    def min(self) -> Expr:
         return Expr(exp.Min(this=self.node.copy()), self.name)
 
-    def max(self) -> "Expr":
+    def max(self) -> Expr:
         return Expr(exp.Max(this=self.node.copy()), self.name)
 
-    def count(self) -> "Expr":
+    def count(self) -> Expr:
         """Number of non-null values."""
         return Expr(exp.Count(this=self.node.copy()), self.name)
 
-    def n_unique(self) -> "Expr":
+    def n_unique(self) -> Expr:
         """Number of distinct values, null counting as one value (as in Polars)."""
         distinct = exp.Count(this=exp.Distinct(expressions=[self.node.copy()]))
         has_null = exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Count(this=self.node.copy()))
@@ -137,11 +139,11 @@ class Expr:
         return Expr(parenthesize(exp.Add(this=distinct, expression=extra)), self.name)
 
     @property
-    def str(self) -> "StringNamespace":
+    def str(self) -> StringNamespace:
         return StringNamespace(self)
 
     @property
-    def dt(self) -> "DateNamespace":
+    def dt(self) -> DateNamespace:
         return DateNamespace(self)
 
 
@@ -213,9 +215,9 @@ _REGEX_META = set("[](){}+?|\\")
 def _regex_to_like(pattern: str) -> str:
     body = pattern
     head = "" if body.startswith("^") else "%"
-    body = body[1:] if body.startswith("^") else body
+    body = body.removeprefix("^")
     tail = "" if body.endswith("$") else "%"
-    body = body[:-1] if body.endswith("$") else body
+    body = body.removesuffix("$")
     parts = body.split(".*")
     if any(_REGEX_META & set(p) or "." in p or "*" in p or "^" in p or "$" in p for p in parts):
         raise NotSupported(f"regular expression {pattern!r} (only literal text, '.*', '^' and '$' run, as LIKE)")
@@ -230,7 +232,7 @@ class When:
     def __init__(self, branches: list[tuple[exp.Expression, exp.Expression]], cond, name: str | None):
         self._branches, self._cond, self._name = branches, cond, name
 
-    def then(self, value) -> "Then":
+    def then(self, value) -> Then:
         """The value where the condition holds (a str names a column, as in Polars)."""
         value = to_expr(value)
         branches = self._branches + [(self._cond, _node(value))]

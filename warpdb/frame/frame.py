@@ -33,7 +33,7 @@ class LazyFrame:
         plan, names = _guarded(lambda: bind_query(con.catalog, node, ""))
         self._schema = {n: T.to_arrow(f.dtype) for n, f in zip(names, plan.schema)}
 
-    def _derive(self, query: Query) -> "LazyFrame":
+    def _derive(self, query: Query) -> LazyFrame:
         _check_unique(query.names)
         return LazyFrame(self._con, query)
 
@@ -51,7 +51,7 @@ class LazyFrame:
         return f"<LazyFrame [{', '.join(f'{n}: {t}' for n, t in self._schema.items())}]>"
 
     # --- projection -----------------------------------------------------------------------------
-    def select(self, *exprs, **named) -> "LazyFrame":
+    def select(self, *exprs, **named) -> LazyFrame:
         """Only the given columns / expressions; aggregates without group_by give one row."""
         es = expr_list(exprs, named)
         q = self._query
@@ -62,7 +62,7 @@ class LazyFrame:
             q = q.wrapped()
         return self._derive(replace(q, items=tuple((e.name, q.resolve(e)) for e in es)))
 
-    def with_columns(self, *exprs, **named) -> "LazyFrame":
+    def with_columns(self, *exprs, **named) -> LazyFrame:
         """All columns plus the given ones; an expression named like a column replaces it."""
         es = expr_list(exprs, named)
         if any(has_aggregate(e.node) for e in es):
@@ -72,14 +72,14 @@ class LazyFrame:
         items = [(n, new.pop(n, node)) for n, node in q.items]
         return self._derive(replace(q, items=tuple(items + list(new.items()))))
 
-    def rename(self, mapping: dict[str, str]) -> "LazyFrame":
+    def rename(self, mapping: dict[str, str]) -> LazyFrame:
         q = self._query
         for old in mapping:
             q.item(old.lower())
         lower = {k.lower(): v.lower() for k, v in mapping.items()}
         return self._derive(replace(q, items=tuple((lower.get(n, n), node) for n, node in q.items)))
 
-    def drop(self, *columns) -> "LazyFrame":
+    def drop(self, *columns) -> LazyFrame:
         names = {c.lower() for c in _flatten(columns)}
         q = self._query
         for n in names:
@@ -89,7 +89,7 @@ class LazyFrame:
         return self._derive(replace(q, items=tuple((n, node) for n, node in q.items if n not in names)))
 
     # --- rows -----------------------------------------------------------------------------------
-    def filter(self, *predicates) -> "LazyFrame":
+    def filter(self, *predicates) -> LazyFrame:
         """Rows where every predicate is true (NULL counts as false)."""
         preds = expr_list(predicates, {})
         if not preds:
@@ -102,7 +102,7 @@ class LazyFrame:
             return self._derive(replace(q, having=q.having + nodes))
         return self._derive(replace(q, where=q.where + nodes))
 
-    def sort(self, by, *more_by, descending=False, nulls_last=False) -> "LazyFrame":
+    def sort(self, by, *more_by, descending=False, nulls_last=False) -> LazyFrame:
         """Rows ordered by the keys; `descending` and `nulls_last` are one bool or one per key
         (nulls first by default, as in Polars)."""
         keys = expr_list((by,) + more_by, {})
@@ -113,7 +113,7 @@ class LazyFrame:
         order = tuple(exp.Ordered(this=q.resolve(k), desc=d, nulls_first=not n) for k, d, n in zip(keys, desc, last))
         return self._derive(replace(q, order=order))
 
-    def limit(self, n: int = 5) -> "LazyFrame":
+    def limit(self, n: int = 5) -> LazyFrame:
         """The first `n` rows."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise BindError(f"limit must be a non-negative integer, not {n!r}")
@@ -122,7 +122,7 @@ class LazyFrame:
 
     head = limit
 
-    def unique(self, subset=None) -> "LazyFrame":
+    def unique(self, subset=None) -> LazyFrame:
         """Distinct rows (`subset`, when given, must name every column)."""
         q = self._query
         if subset is not None and {c.lower() for c in _flatten([subset])} != set(q.names):
@@ -131,7 +131,7 @@ class LazyFrame:
             q = q.wrapped()
         return self._derive(replace(q, distinct=True, order=()))
 
-    def union(self, other: "LazyFrame", distinct: bool = False) -> "LazyFrame":
+    def union(self, other: LazyFrame, distinct: bool = False) -> LazyFrame:
         """Rows of both frames (matched by position, named as this one); `distinct` removes duplicates."""
         _same_connection(self, other)
         node = exp.Union(this=self._query.select(), expression=other._query.select(), distinct=distinct)
@@ -146,8 +146,8 @@ class LazyFrame:
             self._query.resolve(k)
         return GroupBy(self, ks)
 
-    def join(self, other: "LazyFrame", on=None, how: str = "inner", *, left_on=None, right_on=None,
-             suffix: str = "_right", coalesce: bool | None = None) -> "LazyFrame":
+    def join(self, other: LazyFrame, on=None, how: str = "inner", *, left_on=None, right_on=None,
+             suffix: str = "_right", coalesce: bool | None = None) -> LazyFrame:
         """Join with `other` on equal keys (`on`, or `left_on` and `right_on`): how is inner, left,
         right, full, semi, anti or cross. Polars' output columns: equal keys coalesced, clashing
         right columns suffixed."""
@@ -192,7 +192,7 @@ class LazyFrame:
         """The SQL text of the query the frame builds (DuckDB dialect)."""
         return self._query.select().sql(dialect=DIALECT, pretty=True)
 
-    def create_view(self, name: str, replace: bool = True) -> "LazyFrame":
+    def create_view(self, name: str, replace: bool = True) -> LazyFrame:
         """Register the frame as view `name`, queryable from SQL and `con.table(name)`."""
         if not replace and self._con.catalog.get(name) is not None:
             raise BindError(f"'{name.lower()}' already exists")

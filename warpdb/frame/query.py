@@ -43,7 +43,7 @@ class Semi:
     """A semi (or, negated, anti) join: rows with (without) a row of `query` where `on` holds;
     rendered as [NOT] EXISTS, which the binder turns into a semi or anti join."""
 
-    query: "Query"
+    query: Query
     on: exp.Expression
     negated: bool
 
@@ -107,7 +107,7 @@ class Query:
     def select(self, outer: Counter | None = None, star: bool = False, extra_where=()) -> exp.Select:
         """The sqlglot Select; `outer` counts column names visible from an enclosing query."""
         visible = Counter(c for s in self.sources for c in s.columns) + (outer or Counter())
-        r = lambda node: _unqualify(node.copy(), visible)  # noqa: E731
+        r = lambda node: _unqualify(node.copy(), visible)
         sel = exp.Select(expressions=[exp.Star()] if star else [_item(r(node), name) for name, node in self.items])
         sel.set("from_", exp.From(this=self.sources[0].node.copy()))
         joins = []
@@ -142,11 +142,11 @@ class Query:
             sel.set("distinct", exp.Distinct())
         return sel
 
-    def wrapped(self) -> "Query":
+    def wrapped(self) -> Query:
         """This query as a derived table of a new, open query that selects all its columns."""
         return over_subquery(self.select(), self.names)
 
-    def requalified(self, taken: set[str]) -> "Query":
+    def requalified(self, taken: set[str]) -> Query:
         """This simple query with its source renamed away from the qualifiers in `taken`."""
         src = self.sources[0]
         if src.qualifier not in taken:
