@@ -219,13 +219,20 @@ def test_limit_head_and_limits_that_wrap(t, same):
          "select id from (select * from t order by id limit 10) where a > 0", ordered=False)
     same(t.sort("id").limit(10).sort("b", "id", descending=True), "select * from (select * from t order by id limit 10) order by b desc, id desc")
     same(t.sort("id").limit(10).group_by("flag").len(), "select flag, count(*) as len from (select * from t order by id limit 10) group by flag")
+    same(t.sort("id").slice(5, 3), "select * from t order by id limit 3 offset 5")
+    same(t.sort("id").slice(35).select("id"), "select id from t order by id offset 35")
+    same(t.sort("id").limit(10).slice(8), "select * from (select * from t order by id limit 10) order by id offset 8")
     with pytest.raises(BindError, match="non-negative"):
         t.limit(-1)
+    with pytest.raises(BindError, match="non-negative"):
+        t.slice(-2)
 
 
 def test_unique(t, same):
     same(t.select("s", "flag").unique(), "select distinct s, flag from t")
     same(t.select("s").unique().sort("s"), "select distinct s from t order by s nulls first")
+    same(t.select("s", "a").unique().sort(col("a") * 2, "s").select("s"),
+         "select s from (select distinct s, a from t) order by a * 2 nulls first, s nulls first")
     same(t.select("s").unique().select(col("s").str.len_chars().alias("n")), "select length(s) as n from (select distinct s from t)")
     same(t.select("s", "a").unique(subset=["a", "s"]).filter(col("a") > 2), "select distinct s, a from t where a > 2")
     with pytest.raises(NotSupported, match="subset"):

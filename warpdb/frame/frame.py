@@ -108,7 +108,7 @@ class LazyFrame:
         keys = expr_list((by,) + more_by, {})
         desc, last = _per_key(descending, keys, "descending"), _per_key(nulls_last, keys, "nulls_last")
         q = self._query
-        if q.limit is not None or q.offset:
+        if q.distinct or q.limit is not None or q.offset:
             q = q.wrapped()
         order = tuple(exp.Ordered(this=q.resolve(k), desc=d, nulls_first=not n) for k, d, n in zip(keys, desc, last))
         return self._derive(replace(q, order=order))
@@ -121,6 +121,16 @@ class LazyFrame:
         return self._derive(replace(q, limit=n if q.limit is None else min(n, q.limit)))
 
     head = limit
+
+    def slice(self, offset: int, length: int | None = None) -> LazyFrame:
+        """`length` rows (all when None) from row `offset` on."""
+        for v in (offset, length):
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise BindError(f"slice takes non-negative integers, not {v!r}")
+        q = self._query
+        if q.limit is not None or q.offset:
+            q = q.wrapped()
+        return self._derive(replace(q, limit=length, offset=offset))
 
     def unique(self, subset=None) -> LazyFrame:
         """Distinct rows (`subset`, when given, must name every column)."""
