@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .engine.session import Connection, Result
 from .errors import BindError, Cancelled, Error, ExecutionError, NotSupported, OutOfMemory, ParseError, TypeMismatch
+from .frame import Expr, LazyFrame, col, len, lit, when
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,5 @@ def connect(device: str = "auto", memory_limit=None) -> Connection:
 __all__ = [
     "connect", "Connection", "Result", "Error", "ParseError", "BindError", "TypeMismatch",
     "NotSupported", "ExecutionError", "OutOfMemory", "Cancelled",
+    "LazyFrame", "Expr", "col", "lit", "when", "len",
 ]

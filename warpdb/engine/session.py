@@ -21,13 +21,23 @@ from .optimizer import optimize
 from .statements import run_statement
 
 _EXPLAIN = re.compile(r"^\s*explain(\s+analyze)?\s+", re.IGNORECASE)
+FRAME_METHODS = frozenset({
+    "select", "with_columns", "filter", "group_by", "join", "sort", "limit", "head", "unique", "union",
+    "rename", "drop", "collect", "to_pandas", "to_polars", "create_view", "schema",
+})
 
 
 class Result:
-    """A statement's result: lazily executed for queries, ready-made for DDL, DESCRIBE and SHOW."""
+    """A statement's result: lazily executed for queries, ready-made for DDL, DESCRIBE and SHOW.
 
-    def __init__(self, con: "Connection", plan=None, names=None, table: pa.Table | None = None, planning_ms=0.0):
+    A query's result is also a frame: `con.sql(q).filter(...)` continues it with the DataFrame API
+    (`frame()` gives the LazyFrame).
+    """
+
+    def __init__(self, con: "Connection", plan=None, names=None, table: pa.Table | None = None, planning_ms=0.0,
+                 ast=None):
         self.con, self.plan, self.names = con, plan, names
+        self.ast = ast
         self._table = table
         self.planning_ms = planning_ms
         self.profile: list = []
@@ -56,6 +66,19 @@ class Result:
     def columns(self) -> list[str]:
         return list(self.arrow().column_names)
 
+    def frame(self):
+        """This query as a warpdb LazyFrame."""
+        from ..frame.frame import over_query
+
+        if self.ast is None:
+            raise NotSupported("a frame over a statement that is not a query")
+        return over_query(self.con, self.ast, self.names)
+
+    def __getattr__(self, name: str):
+        if name in FRAME_METHODS:
+            return getattr(self.frame(), name)
+        raise AttributeError(f"'Result' object has no attribute '{name}'")
+
     def __repr__(self) -> str:
         return repr(self.arrow())
 
@@ -81,19 +104,52 @@ class Connection:
 
     # --- data in ----------------------------------------------------------------------------
     def register(self, name: str, obj) -> "Connection":
-        """Make an Arrow table/batch/reader, pandas or Polars frame queryable as `name`."""
+        """Make an Arrow table/batch/reader, pandas or Polars frame queryable as `name`; a warpdb
+        LazyFrame (or query Result) becomes a view."""
+        from ..frame import LazyFrame
+
+        if isinstance(obj, Result) and obj.ast is not None:
+            obj = obj.frame()
+        if isinstance(obj, LazyFrame):
+            obj.create_view(name)
+            return self
         self.catalog.put(name, TableEntry(name.lower(), _as_arrow(obj)))
         return self
 
     def unregister(self, name: str) -> "Connection":
-        self.catalog.drop(name, "TABLE", if_exists=True)
+        entry = self.catalog.get(name)
+        self.catalog.drop(name, "VIEW" if entry is not None and entry.is_view else "TABLE", if_exists=True)
         return self
 
-    def read_parquet(self, path: str) -> Result:
-        return self.sql(f"SELECT * FROM read_parquet('{path.replace(chr(39), chr(39) * 2)}')")
+    # --- DataFrame API ----------------------------------------------------------------------
+    def table(self, name: str):
+        """A LazyFrame over table or view `name`."""
+        from ..frame.frame import scan
 
-    def read_csv(self, path: str) -> Result:
-        return self.sql(f"SELECT * FROM read_csv('{path.replace(chr(39), chr(39) * 2)}')")
+        return scan(self, exp.Table(this=exp.to_identifier(name.lower())), name.lower())
+
+    def read_parquet(self, path: str):
+        """A LazyFrame over Parquet file(s): a path, glob, directory or fsspec URL."""
+        from ..frame.frame import scan
+
+        return scan(self, exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(path)])), "read_parquet")
+
+    def read_csv(self, path: str):
+        """A LazyFrame over CSV file(s): a path, glob, directory or fsspec URL."""
+        from ..frame.frame import scan
+
+        return scan(self, exp.Table(this=exp.ReadCSV(expressions=[exp.Literal.string(path)])), "read_csv")
+
+    def from_ast(self, node: exp.Expression, text: str = "") -> Result:
+        """Plan a query AST (as the DataFrame API builds them); the result runs when first read."""
+        start = time.perf_counter()
+        try:
+            plan, names = self.plan(node, text)
+        except Error:
+            raise
+        except Exception as e:
+            raise Error(f"internal error while planning: {type(e).__name__}: {e}") from e
+        return Result(self, plan, names, planning_ms=(time.perf_counter() - start) * 1e3, ast=node)
 
     # --- SQL --------------------------------------------------------------------------------
     def sql(self, text: str) -> Result:
@@ -104,7 +160,7 @@ class Connection:
         start = time.perf_counter()
         cached = self._plans.get((text, self.catalog.version))
         if cached is not None and all(src.fresh() for src in cached[2]):
-            return Result(self, cached[0], cached[1], planning_ms=(time.perf_counter() - start) * 1e3)
+            return Result(self, cached[0], cached[1], planning_ms=(time.perf_counter() - start) * 1e3, ast=cached[3])
         try:
             return self._run_statements(text, start)
         except Error:
@@ -129,8 +185,8 @@ class Connection:
             plan, names = self.plan(stmt, text)
             if cacheable:
                 files = [n.source for n in plan.walk() if isinstance(n, Scan) and isinstance(n.source, FileEntry)]
-                self._plans[(text, self.catalog.version)] = (plan, names, files)
-            return Result(self, plan, names, planning_ms=(time.perf_counter() - start) * 1e3)
+                self._plans[(text, self.catalog.version)] = (plan, names, files, stmt)
+            return Result(self, plan, names, planning_ms=(time.perf_counter() - start) * 1e3, ast=stmt)
         table = run_statement(self, stmt, text)
         return Result(self, table=table if table is not None else pa.table({}))
 
