@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # On the GPU machine (device tool, carrying .whl): install the carried wheels, then run the named
 # steps in order, writing logs and JSON under $OUT. Usage, from the repo root:
-#   bash tpch/device_run.sh STEP...     STEP: profile:SF | parity | tests | bench:SF
+#   bash tpch/device_run.sh STEP...     STEP: profile:SF | parity | sqltests | tests | bench:SF
 #     profile:SF  per-operator GPU profile of the 22 queries (python -m tpch.profile)
 #     parity      GPU-vs-CPU kernel checks and the GPU memory-limit test
-#     tests       the complete test suite with the GPU backend (WARPDB_DEVICE=gpu)
+#     sqltests    the SQL and TPC-H test files with the GPU backend (WARPDB_DEVICE=gpu)
+#     tests       the complete test suite with the GPU backend
 #     bench:SF    python -m tpch --sf SF --device gpu, DuckDB side by side, JSON + plot
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -18,11 +19,13 @@ for step in "$@"; do
   case "$step" in
     profile:*) timeout 400 python3 -m tpch.profile --sf "${step#profile:}" --device gpu --repeat 2 --out "$OUT" \
                  2>&1 | tee "$OUT/profile_${step#profile:}.log" | tail -25 ;;
-    parity) timeout 300 python3 -m pytest -q -p no:cacheprovider tests/test_kernel_parity.py tests/test_memory_limit.py \
+    parity) timeout 150 python3 -m pytest -q -p no:cacheprovider tests/test_kernel_parity.py tests/test_memory_limit.py \
               -rfE 2>&1 | tee "$OUT/parity.log" | tail -15 ;;
+    sqltests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout 200 python3 -m pytest -q -p no:cacheprovider --maxfail=50 \
+               tests/test_sql_*.py tests/test_tpch_queries.py -rf 2>&1 | tee "$OUT/pytest_gpu_sql.log" | tail -8 ;;
     tests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout 540 python3 -m pytest -q -p no:cacheprovider --maxfail=50 \
              tests -rf 2>&1 | tee "$OUT/pytest_gpu.log" | tail -25 ;;
-    bench:*) timeout 400 python3 -m tpch --sf "${step#bench:}" --device gpu --repeat 3 --out "$OUT" 2>&1 | tail -30 ;;
+    bench:*) timeout 260 python3 -m tpch --sf "${step#bench:}" --device gpu --repeat 3 --out "$OUT" 2>&1 | tail -30 ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
 done
