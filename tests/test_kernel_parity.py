@@ -188,7 +188,7 @@ def test_like_kernel_matches_arrow(seed):
         got = host(ks.like_match(cp, ds, ks.parse_like(pattern)))
         want = pc.match_like(dictionary, pattern=pattern.replace("\\", "\\\\")).to_numpy(zero_copy_only=False)
         assert (got == want).all(), pattern
-        escaped = ks.parse_like(pattern.replace("%", "!%"), "!")
+        escaped = ks.parse_like(pattern.replace("!", "!!").replace("%", "!%").replace("_", "!_"), "!")
         want_lit = pc.equal(dictionary, pattern).to_numpy(zero_copy_only=False)
         assert (host(ks.like_match(cp, ds, escaped)) == want_lit).all(), pattern
 

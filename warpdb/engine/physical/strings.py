@@ -103,14 +103,25 @@ def gather_strings(xp, col: Column, per_entry: pa.Array) -> Column:
 
 
 def sorted_dictionary(xp, col: Column) -> Column:
-    """The same column with its dictionary in string order, so codes compare like strings."""
+    """The same column with its dictionary in string order, so codes compare like strings. Few rows
+    over a large dictionary first keep only the entries they use, so only those are sorted."""
     if col.dict_sorted:
         return col
+    if 4 * len(col) < len(col.dictionary):
+        col = _compact(xp, col)
     order = pc.sort_indices(col.dictionary).to_numpy()
     rank = np.empty(len(order), np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     data = xp.asarray(rank)[col.data] if len(order) else col.data
     return Column(T.VARCHAR, data, col.valid, col.dictionary.take(pa.array(order)), True)
+
+
+def _compact(xp, col: Column) -> Column:
+    """The same strings over a dictionary of just the entries the rows use."""
+    used = xp.unique(col.data)
+    host_used = used.get() if hasattr(used, "get") else used
+    data = xp.searchsorted(used, col.data).astype(np.int32) if len(col) else col.data
+    return Column(T.VARCHAR, data, col.valid, col.dictionary.take(pa.array(host_used)), False)
 
 
 def unify(xp, cols: list[Column], ordered: bool = False) -> list[Column]:
