@@ -225,3 +225,35 @@ def test_ascii_substring_kernel(begin, end):
     assert ks.unpack_strings(host(packed)).equals(want)
     order = np.argsort(host(packed), kind="stable")
     assert ks.unpack_strings(host(packed)[order]).equals(want.take(pc.sort_indices(want)))
+
+
+PREDICATES = [
+    "a < 5 AND b >= 2",
+    "a BETWEEN -3 AND 7 AND d < DATE '2020-03-01'",
+    "a IN (1, 2, 3, -9223372036854775807) OR NOT (b <> 4)",
+    "p > 1.50 AND flag",
+    "NOT flag AND a = b",
+    "a < 5 AND n IS NULL",
+    "n > 3 AND a > -100",
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fused_predicates_match_cpu(seed):
+    import warpdb
+
+    rng = np.random.default_rng(seed)
+    n = 50_000
+    table = pa.table({
+        "a": rng.integers(-20, 20, n), "b": rng.integers(0, 8, n).astype(np.int32),
+        "d": pa.array(rng.integers(18250, 18450, n).astype(np.int32)).cast(pa.date32()),
+        "p": pa.array((rng.integers(0, 500, n)).astype(np.int64)).cast(pa.decimal128(12, 0)).cast(pa.decimal128(12, 2)),
+        "flag": rng.random(n) < 0.5,
+        "n": pa.array(np.where(rng.random(n) < 0.3, None, rng.integers(0, 9, n)).tolist(), pa.int64()),
+    })
+    results = []
+    for device in ("cpu", "gpu"):
+        con = warpdb.connect(device=device)
+        con.register("t", table)
+        results.append([con.sql(f"SELECT count(*), sum(a), min(b) FROM t WHERE {p}").fetchall() for p in PREDICATES])
+    assert results[0] == results[1]

@@ -13,6 +13,7 @@ from .expr import ColRef
 from .literals import to_python
 from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
 from .physical import aggregate as agg_op
+from .physical import fused
 from .physical import join as join_op
 from .physical import setops
 from .physical import sort as sort_op
@@ -65,10 +66,16 @@ def _(node: Scan, ctx, *inputs):
     batch = Batch(cols, node.source.num_rows)
     if not node.filters:
         return batch
-    mask = ctx.ev.predicate(node.filters[0], batch)
-    for pred in node.filters[1:]:
-        mask = mask & ctx.ev.predicate(pred, batch)
-    return batch.filter(ctx.xp, mask)
+    return batch.filter(ctx.xp, _mask(ctx, node.filters, batch))
+
+
+def _mask(ctx, conjuncts, batch: Batch):
+    """Rows where every conjunct is TRUE; on the GPU the NULL-free comparisons run as one kernel."""
+    mask, rest = fused.split_mask(ctx.ev, conjuncts, batch)
+    for pred in rest:
+        m = ctx.ev.predicate(pred, batch)
+        mask = m if mask is None else mask & m
+    return mask
 
 
 @step.register
@@ -85,7 +92,7 @@ def _(node: Values, ctx, *inputs):
 
 @step.register
 def _(node: Filter, ctx, batch):
-    return batch.filter(ctx.xp, ctx.ev.predicate(node.predicate, batch))
+    return batch.filter(ctx.xp, _mask(ctx, [node.predicate], batch))
 
 
 @step.register

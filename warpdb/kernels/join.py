@@ -65,6 +65,15 @@ def inner_pairs(xp, lid, rid):
     return li, order[lo[li] + off]
 
 
+_PREFIX = 65536
+
+
+def _repeats_in_prefix(xp, ids):
+    """Whether some id >= 0 repeats among the first rows (a cheap early no for clustered keys)."""
+    head = xp.sort(ids[:_PREFIX])
+    return bool(((head[1:] == head[:-1]) & (head[1:] >= 0)).any())
+
+
 def unique_build_pairs(xp, probe, build):
     """Inner pairs ``(pi, bi)`` when no id occurs twice in ``build``: a direct id -> row table is
     filled from ``build`` and read by ``probe`` (two passes, pairs in probe order). None when some
@@ -72,6 +81,8 @@ def unique_build_pairs(xp, probe, build):
     np_, nb = probe.shape[0], build.shape[0]
     if np_ == 0 or nb == 0:
         return _empty(xp), _empty(xp)
+    if _repeats_in_prefix(xp, build):
+        return None
     g = int(xp.maximum(probe.max(), build.max())) + 1
     if g > 4 * (np_ + nb) + 1024:
         return None

@@ -30,12 +30,22 @@ def aggregate(ev, node, batch: Batch) -> Batch:
     out: dict[int, Column] = {}
     for f, c in zip(node.schema, key_cols):
         out[f.cid] = c.take(xp, first)
+    sums: dict = {}
     for f, call in zip(node.schema[len(key_cols):], node.aggs):
-        out[f.cid] = _one(ev, call, batch, gid, n_groups, layout)
+        out[f.cid] = _one(ev, call, batch, gid, n_groups, layout, sums)
     return Batch(out, n_groups)
 
 
-def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout) -> Column:
+def _int_sum(layout, col: Column, sums: dict):
+    """Exact grouped sum of an integer/decimal column, shared by sum() and avg() of one input."""
+    key = (id(layout), id(col.data), id(col.valid))
+    hit = sums.get(key)
+    if hit is None:
+        hit = sums[key] = (R.sum_int_exact(layout, col.data, col.valid), col)
+    return hit[0]
+
+
+def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout, sums: dict) -> Column:
     xp = ev.xp
     if call.func == "count_star":
         return Column(T.INT64, R.count_rows(layout).astype(np.int64), None)
@@ -57,10 +67,10 @@ def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout) -> Column:
         if T.is_float(col.dtype) or col.dtype.kind is Kind.NULL:
             s, has = R.sum_float(layout, col.data, col.valid)
             return Column(t, s, _nulls(has))
-        return _exact_sum(xp, layout, col, t)
+        return _exact_sum(xp, _int_sum(layout, col, sums), t)
     if fn == "avg":
         if col.dtype.kind is Kind.DECIMAL or T.is_integer(col.dtype):
-            hi, lo, has = R.sum_int_exact(layout, col.data, col.valid)
+            hi, lo, has = _int_sum(layout, col, sums)
             total = hi.astype(np.float64) * 4294967296.0 + lo.astype(np.float64)
             if col.dtype.kind is Kind.DECIMAL:
                 total = total / (10.0**col.dtype.scale)
@@ -91,8 +101,8 @@ def _nulls(has):
     return None if bool(has.all()) else has
 
 
-def _exact_sum(xp, layout, col: Column, t) -> Column:
-    hi, lo, has = R.sum_int_exact(layout, col.data, col.valid)
+def _exact_sum(xp, exact, t) -> Column:
+    hi, lo, has = exact
     value, overflow = R.combine_hi_lo_to_int64(xp, hi, lo)
     if bool((overflow & has).any()):
         if t.kind is not Kind.DECIMAL:

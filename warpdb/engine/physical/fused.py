@@ -1,0 +1,97 @@
+"""Fused predicates on the GPU: the NULL-free numeric comparisons of a filter become one CUDA
+elementwise kernel (compiled once per shape, cached by its source) instead of one array pass per
+comparison and per AND. Conjuncts it cannot take (NULLable inputs, strings, floats, casts,
+arithmetic) are evaluated as before and ANDed with its mask; the answers are the same either way.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import types as T
+from ..expr import Call, ColRef, Expr, Lit
+from ..types import Kind
+from .batch import Batch
+
+_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_KINDS = (*T.INTEGER_KINDS, Kind.DATE, Kind.DECIMAL, Kind.BOOL)
+_INT64 = (-(2**63), 2**63 - 1)
+_kernels: dict[tuple[str, str], object] = {}
+
+
+class _Source:
+    """The C expression of one predicate, and the device arrays its parameters name."""
+
+    def __init__(self, ev, batch: Batch):
+        self.ev, self.batch = ev, batch
+        self.params: dict[int, tuple[str, object]] = {}
+
+    def expr(self, e: Expr) -> str | None:
+        if isinstance(e, ColRef):
+            return self._column(e)
+        if isinstance(e, Lit):
+            return _literal(e)
+        if not isinstance(e, Call):
+            return None
+        if e.op in _CMP and len(e.args) == 2:
+            return self._join(e.args, f" {_CMP[e.op]} ")
+        if e.op in ("and", "or"):
+            return self._join(e.args, " && " if e.op == "and" else " || ")
+        if e.op == "not":
+            inner = self.expr(e.args[0])
+            return None if inner is None else f"(!{inner})"
+        if e.op == "in" and all(isinstance(i, Lit) for i in e.args[1:]):
+            x = self.expr(e.args[0])
+            items = [_literal(i) for i in e.args[1:]]
+            if x is None or not items or any(i is None for i in items):
+                return None
+            return "(" + " || ".join(f"({x} == {i})" for i in items) + ")"
+        return None
+
+    def _join(self, args, sep: str) -> str | None:
+        parts = [self.expr(a) for a in args]
+        return None if any(p is None for p in parts) else "(" + sep.join(parts) + ")"
+
+    def _column(self, e: ColRef) -> str | None:
+        if e.dtype.kind not in _KINDS:
+            return None
+        hit = self.params.get(e.cid)
+        if hit is None:
+            col = self.ev.eval(e, self.batch)
+            if col.valid is not None:
+                return None
+            hit = self.params[e.cid] = (f"c{len(self.params)}", col.data)
+        return hit[0]
+
+
+def _literal(e: Lit) -> str | None:
+    v = e.value
+    if v is None or e.dtype.kind not in _KINDS:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)) and _INT64[0] < int(v) <= _INT64[1]:
+        return f"{int(v)}LL"
+    return None
+
+
+def split_mask(ev, conjuncts, batch: Batch):
+    """(mask of the conjuncts fused into one GPU kernel or None, the conjuncts left over)."""
+    if ev.xp is np or batch.n == 0:
+        return None, list(conjuncts)
+    src, fused, rest = _Source(ev, batch), [], []
+    for c in conjuncts:
+        text = src.expr(c) if c.cids() else None
+        if text is None:
+            rest.append(c)
+        else:
+            fused.append(text)
+    if not fused:
+        return None, rest
+    arrays = [a for _, a in src.params.values()]
+    params = ", ".join(f"{a.dtype.name} {name}" for (name, _), a in zip(src.params.values(), arrays))
+    body = "out = " + " && ".join(fused) + ";"
+    key = (params, body)
+    kernel = _kernels.get(key)
+    if kernel is None:
+        kernel = _kernels[key] = ev.xp.ElementwiseKernel(params, "bool out", body, f"warpdb_pred{len(_kernels)}")
+    return kernel(*arrays), rest
