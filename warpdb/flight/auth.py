@@ -48,7 +48,8 @@ class AuthMiddlewareFactory(flight.ServerMiddlewareFactory):
 
     def _basic_ok(self, credential: str) -> bool:
         try:
-            user, _, password = base64.b64decode(credential, validate=True).decode().partition(":")
+            padded = credential + "=" * (-len(credential) % 4)  # Go clients send unpadded base64
+            user, _, password = base64.b64decode(padded, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return False
         return hmac.compare_digest(user.encode(), self.user.encode()) & hmac.compare_digest(
