@@ -229,6 +229,7 @@ def test_metadata(conn):
 def test_prepared_statement(conn, client, duck):
     sql = "select o_orderpriority, count(*) as n from orders group by o_orderpriority order by o_orderpriority"
     with conn.cursor() as cur:
+        assert cur.adbc_execute_schema(sql).names == ["o_orderpriority", "n"]
         cur.adbc_prepare(sql)
         cur.execute(sql)
         assert compare_tables(cur.fetch_arrow_table(), duck.sql(sql).to_arrow_table(), ordered=True) is None

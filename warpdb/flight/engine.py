@@ -128,11 +128,15 @@ class Engine:
     def _row_counts(self) -> dict[str, int]:
         return {name: e.table.num_rows for name, e in self.con.catalog.entries.items() if type(e) is TableEntry}
 
-    def prepare(self, sql: str, context) -> tuple[bytes, pa.Schema | None]:
-        """A prepared statement handle; a single query is planned now to report its schema."""
+    def describe(self, sql: str, context) -> pa.Schema | None:
+        """The result schema of a single query, planned now; None for statements (run only later)."""
         check_sql(sql)
         with self.locked(context):
-            schema = plan_schema(self._sql(sql)) if single_query(sql) else None
+            return plan_schema(self._sql(sql)) if single_query(sql) else None
+
+    def prepare(self, sql: str, context) -> tuple[bytes, pa.Schema | None]:
+        """A prepared statement handle and, for a single query, its result schema."""
+        schema = self.describe(sql, context)
         handle = secrets.token_bytes(16)
         with self.lock:
             self.prepared[handle] = (sql, schema)

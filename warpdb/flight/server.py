@@ -55,8 +55,7 @@ class WarpFlightSqlServer(flight.FlightServerBase):
             sql = cmd.query
         else:
             raise pa.ArrowInvalid(f"{cmd.DESCRIPTOR.name} is not a GetSchema command")
-        _, schema = self.engine.prepare(sql, context)
-        return flight.SchemaResult(schema or pa.schema([]))
+        return flight.SchemaResult(self.engine.describe(sql, context) or pa.schema([]))
 
     # --- DoGet --------------------------------------------------------------------------------
     def do_get(self, context, ticket):
