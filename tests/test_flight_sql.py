@@ -233,8 +233,15 @@ def test_prepared_statement(conn, client, duck):
         cur.adbc_prepare(sql)
         cur.execute(sql)
         assert compare_tables(cur.fetch_arrow_table(), duck.sql(sql).to_arrow_table(), ordered=True) is None
-        with pytest.raises(adbc_driver_manager.Error, match="does not bind parameters"):
-            cur.execute("select 1 as x", (5,))
+        cur.execute("select ? as i, ? as s, ? as d, ? as n", (7, "it's ?", dt.date(2024, 2, 29), None))
+        assert cur.fetchall() == [(7, "it's ?", dt.date(2024, 2, 29), None)]
+        cur.execute("select ? as i, ? as s, ? as d, ? as n", (8, "b", None, 1.5))
+        assert cur.fetchall() == [(8, "b", None, 1.5)]
+        cur.execute("select count(*) as n from lineitem where l_quantity > ? and l_shipmode = ?", (45, "AIR"))
+        expected = duck.sql("select count(*) from lineitem where l_quantity > 45 and l_shipmode = 'AIR'").fetchall()
+        assert cur.fetchall() == expected
+        with pytest.raises(adbc_driver_manager.Error, match="INVALID_ARGUMENT.*1 parameter.*2 were bound"):
+            cur.execute("select ? as x", (1, 2))
     opts = flight.FlightCallOptions(headers=AUTH)
     body = pack(pb.ActionCreatePreparedStatementRequest(query=sql))
     res = next(iter(client.do_action(flight.Action("CreatePreparedStatement", body), opts)))
@@ -255,9 +262,15 @@ def test_prepared_statement(conn, client, duck):
 def test_ddl_and_insert(conn):
     with conn.cursor() as cur:
         cur.execute("create table flight_t (a integer, s varchar, d date)")
+        cur.execute("create table flight_p (a bigint, s varchar)")
         cur.adbc_statement.set_sql_query("insert into flight_t values (1, 'x', date '2024-01-02'), (2, null, null)")
         assert cur.adbc_statement.execute_update() == 2
         cur.execute("insert into flight_t select n_nationkey + 100, n_name, null from nation where n_regionkey = 0")
+        cur.executemany("insert into flight_p values (?, ?)", [(i, f"s{i}") for i in range(50)])
+        assert cur.rowcount == 50
+        cur.executemany("insert into flight_p select ? + 1000, upper(?)", [(1, "a"), (2, None)])
+        assert query(conn, "select count(*) as n, sum(a) as a, max(s) as s from flight_p").to_pylist() == [
+            {"n": 52, "a": 1225 + 2003, "s": "s9"}]
         cur.adbc_statement.set_sql_query("create table flight_big as select * from flight_t where a > 1")
         assert cur.adbc_statement.execute_update() == 6
         cur.execute("create view flight_v as select count(*) as n, min(d) as first from flight_t")
@@ -266,7 +279,7 @@ def test_ddl_and_insert(conn):
         cur.execute("drop view flight_v")
     tables = conn.adbc_get_objects(depth="tables", table_name_filter="flight%").read_all().to_pylist()
     names = [(t["table_name"], t["table_type"]) for t in tables[0]["catalog_db_schemas"][0]["db_schema_tables"]]
-    assert names == [("flight_big", "TABLE"), ("flight_t", "TABLE")]
+    assert names == [("flight_big", "TABLE"), ("flight_p", "TABLE"), ("flight_t", "TABLE")]
 
 
 def test_deadline_stops_slow_query(conn, client):

@@ -16,9 +16,11 @@ from ..engine.catalog import TableEntry
 from ..engine.session import Connection, Result
 from ..errors import BindError, Cancelled, Error, NotSupported, ParseError, TypeMismatch
 from ..sql.parse import parse
+from .params import bind, placeholders
 from .protocol import check_sql
 
 MAX_PENDING = 4096
+MAX_PARAM_ROWS = 10_000
 LOCK_POLL_S = 0.05
 USER_ERRORS = (ParseError, BindError, TypeMismatch, NotSupported)
 QUERY_TYPES = ("Select", "Union", "Intersect", "Except", "Values", "Subquery")
@@ -69,7 +71,7 @@ class Engine:
         self.con = con
         self.lock = threading.Lock()
         self.pending: OrderedDict[bytes, tuple[Result, pa.Schema]] = OrderedDict()
-        self.prepared: OrderedDict[bytes, tuple[str, pa.Schema | None]] = OrderedDict()
+        self.prepared: OrderedDict[bytes, list] = OrderedDict()  # handle -> [sql, bound parameters]
         self.statements = 0
 
     @contextlib.contextmanager
@@ -115,13 +117,14 @@ class Engine:
         with self.locked(context):
             return self._sql(sql).arrow(context.is_cancelled)
 
-    def update(self, sql: str, context) -> int:
-        """Run DDL/DML; the count of rows the statement added to tables."""
+    def update(self, texts: list[str], context) -> int:
+        """Run DDL/DML statements; the count of rows they added to tables."""
         with self.locked(context):
             before = self._row_counts()
-            result = self._sql(sql)
-            if result.plan is not None:
-                result.arrow(context.is_cancelled)
+            for sql in texts:
+                result = self._sql(sql)
+                if result.plan is not None:
+                    result.arrow(context.is_cancelled)
             after = self._row_counts()
         return sum(max(n - before.get(name, 0), 0) for name, n in after.items())
 
@@ -132,24 +135,43 @@ class Engine:
         """The result schema of a single query, planned now; None for statements (run only later)."""
         check_sql(sql)
         with self.locked(context):
-            return plan_schema(self._sql(sql)) if single_query(sql) else None
+            planned = single_query(sql) and not placeholders(sql)
+            return plan_schema(self._sql(sql)) if planned else None
 
     def prepare(self, sql: str, context) -> tuple[bytes, pa.Schema | None]:
         """A prepared statement handle and, for a single query, its result schema."""
         schema = self.describe(sql, context)
         handle = secrets.token_bytes(16)
         with self.lock:
-            self.prepared[handle] = (sql, schema)
+            self.prepared[handle] = [sql, None]
             while len(self.prepared) > MAX_PENDING:
                 self.prepared.popitem(last=False)
         return handle, schema
 
-    def prepared_sql(self, handle: bytes) -> str:
-        with self.lock:
-            entry = self.prepared.get(handle)
+    def _entry(self, handle: bytes) -> list:
+        entry = self.prepared.get(handle)
         if entry is None:
             raise pa.ArrowInvalid("unknown or closed prepared statement handle")
-        return entry[0]
+        return entry
+
+    def bind(self, handle: bytes, params: pa.Table) -> None:
+        """Bind parameter rows to a prepared statement for its next executions."""
+        if params.num_rows > MAX_PARAM_ROWS:
+            raise pa.ArrowInvalid(f"{params.num_rows} parameter rows: at most {MAX_PARAM_ROWS} per execution")
+        with self.lock:
+            self._entry(handle)[1] = params if params.num_rows else None
+
+    def prepared_texts(self, handle: bytes) -> list[str]:
+        """The prepared statement's SQL with its bound parameters substituted (one text per statement run)."""
+        with self.lock:
+            sql, params = self._entry(handle)
+        if params is None:
+            count = len(placeholders(sql))
+            if count:
+                raise pa.ArrowInvalid(f"the statement has {count} parameter(s): bind values before executing it")
+            return [sql]
+        with flight_errors():
+            return bind(sql, params)
 
     def close_prepared(self, handle: bytes) -> None:
         with self.lock:

@@ -36,7 +36,7 @@ class WarpFlightSqlServer(flight.FlightServerBase):
     def get_flight_info(self, context, descriptor):
         cmd = self._command(descriptor)
         if isinstance(cmd, (pb.CommandStatementQuery, pb.CommandPreparedStatementQuery)):
-            sql = cmd.query if isinstance(cmd, pb.CommandStatementQuery) else self._prepared(cmd)
+            sql = cmd.query if isinstance(cmd, pb.CommandStatementQuery) else self._prepared_query(cmd)
             handle, schema = self.engine.submit(sql, context)
             ticket = pack(pb.TicketStatementQuery(statement_handle=handle))
         elif isinstance(cmd, METADATA):
@@ -50,7 +50,7 @@ class WarpFlightSqlServer(flight.FlightServerBase):
         if isinstance(cmd, METADATA):
             return flight.SchemaResult(catalog_info.schema_of(cmd))
         if isinstance(cmd, pb.CommandPreparedStatementQuery):
-            sql = self._prepared(cmd)
+            sql = self._prepared_query(cmd)
         elif isinstance(cmd, pb.CommandStatementQuery):
             sql = cmd.query
         else:
@@ -89,14 +89,12 @@ class WarpFlightSqlServer(flight.FlightServerBase):
     def do_put(self, context, descriptor, reader, writer):
         cmd = self._command(descriptor)
         if isinstance(cmd, pb.CommandStatementUpdate):
-            count = self.engine.update(cmd.query, context)
+            count = self.engine.update([cmd.query], context)
         elif isinstance(cmd, pb.CommandPreparedStatementUpdate):
-            count = self.engine.update(self._prepared(cmd), context)
+            self.engine.bind(cmd.prepared_statement_handle, _parameters(reader))
+            count = self.engine.update(self.engine.prepared_texts(cmd.prepared_statement_handle), context)
         elif isinstance(cmd, pb.CommandPreparedStatementQuery):
-            self._prepared(cmd)
-            if any(chunk.data is not None and chunk.data.num_rows for chunk in _chunks(reader)):
-                raise pa.ArrowInvalid("warpdb's Flight SQL server does not bind parameters: "
-                                      "write the values into the SQL text instead")
+            self.engine.bind(cmd.prepared_statement_handle, _parameters(reader))
             return
         else:
             raise pa.ArrowInvalid(f"{cmd.DESCRIPTOR.name} is not a DoPut command")
@@ -127,17 +125,19 @@ class WarpFlightSqlServer(flight.FlightServerBase):
             raise pa.ArrowInvalid("Flight SQL requests need a command descriptor, not a path")
         return unpack(descriptor.command)
 
-    def _prepared(self, cmd) -> str:
-        return self.engine.prepared_sql(cmd.prepared_statement_handle)
+    def _prepared_query(self, cmd) -> str:
+        texts = self.engine.prepared_texts(cmd.prepared_statement_handle)
+        if len(texts) != 1:
+            raise pa.ArrowInvalid(f"a prepared query runs with one row of parameters, not {len(texts)}")
+        return texts[0]
 
 
-def _chunks(reader):
-    """The chunks of a DoPut stream (parameter batches), read lazily."""
-    while True:
-        try:
-            yield reader.read_chunk()
-        except StopIteration:
-            return
+def _parameters(reader) -> pa.Table:
+    """The parameter rows a DoPut stream carries (none when the client sent no batches)."""
+    try:
+        return reader.read_all()
+    except StopIteration:
+        return pa.table({})
 
 
 def _batches(table: pa.Table, context):
