@@ -201,7 +201,8 @@ def test_malformed_and_oversize_requests(conn, client):
 
 
 def test_plain_ticket_streams_batches(conn, client, duck):
-    sql = "select l_orderkey, l_linenumber, l_comment from lineitem union all select l_orderkey, l_linenumber, l_comment from lineitem"
+    part = "select l_orderkey, l_linenumber, l_comment from lineitem"
+    sql = f"{part} union all {part}"
     reader = client.do_get(flight.Ticket(sql.encode()), flight.FlightCallOptions(headers=AUTH))
     batches = [chunk.data for chunk in reader]
     assert len(batches) >= 2
@@ -321,7 +322,8 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
 def test_tls_basic_auth_and_init_file(tmp_path):
     cert, key = _self_signed(tmp_path)
     init = tmp_path / "init.sql"
-    init.write_text("create table greeting (id integer, word varchar);\ninsert into greeting values (1, 'hello'), (2, 'flight');\n")
+    init.write_text("create table greeting (id integer, word varchar);\n"
+                    "insert into greeting values (1, 'hello'), (2, 'flight');\n")
     args = ["--tls-cert", str(cert), "--tls-key", str(key), "--user", "alice", "--password", "pw", "--init", str(init)]
     with serve(tmp_path, *args) as port:
         client = flight.FlightClient(f"grpc+tls://127.0.0.1:{port}", tls_root_certs=cert.read_bytes())
