@@ -69,7 +69,8 @@ class Engine:
 
     def __init__(self, con: Connection):
         self.con = con
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the engine: planning and execution
+        self.books = threading.Lock()  # the pending and prepared dictionaries
         self.pending: OrderedDict[bytes, tuple[Result, pa.Schema]] = OrderedDict()
         self.prepared: OrderedDict[bytes, list] = OrderedDict()  # handle -> [sql, bound parameters]
         self.statements = 0
@@ -96,7 +97,7 @@ class Engine:
             result = self._sql(sql)
             schema = plan_schema(result)
         handle = secrets.token_bytes(16)
-        with self.lock:
+        with self.books:
             self.pending[handle] = (result, schema)
             while len(self.pending) > MAX_PENDING:
                 self.pending.popitem(last=False)
@@ -104,10 +105,10 @@ class Engine:
 
     def fetch(self, handle: bytes, context) -> pa.Table:
         """Run the query submitted under `handle` (once); the client's cancel stops it between operators."""
-        with self.lock:
+        with self.books:
             entry = self.pending.pop(handle, None)
         if entry is None:
-            raise flight.FlightServerError("unknown or already used statement ticket")
+            raise pa.ArrowInvalid("unknown or already used statement ticket")
         result, schema = entry
         with self.locked(context):
             return conform(result.arrow(context.is_cancelled), schema)
@@ -142,7 +143,7 @@ class Engine:
         """A prepared statement handle and, for a single query, its result schema."""
         schema = self.describe(sql, context)
         handle = secrets.token_bytes(16)
-        with self.lock:
+        with self.books:
             self.prepared[handle] = [sql, None]
             while len(self.prepared) > MAX_PENDING:
                 self.prepared.popitem(last=False)
@@ -158,12 +159,12 @@ class Engine:
         """Bind parameter rows to a prepared statement for its next executions."""
         if params.num_rows > MAX_PARAM_ROWS:
             raise pa.ArrowInvalid(f"{params.num_rows} parameter rows: at most {MAX_PARAM_ROWS} per execution")
-        with self.lock:
+        with self.books:
             self._entry(handle)[1] = params if params.num_rows else None
 
     def prepared_texts(self, handle: bytes) -> list[str]:
         """The prepared statement's SQL with its bound parameters substituted (one text per statement run)."""
-        with self.lock:
+        with self.books:
             sql, params = self._entry(handle)
         if params is None:
             count = len(placeholders(sql))
@@ -174,7 +175,7 @@ class Engine:
             return bind(sql, params)
 
     def close_prepared(self, handle: bytes) -> None:
-        with self.lock:
+        with self.books:
             self.prepared.pop(handle, None)
 
     def catalog_snapshot(self, context, with_schema: bool) -> list[tuple[str, str, pa.Schema | None]]:
