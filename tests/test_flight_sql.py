@@ -345,3 +345,16 @@ def test_tls_basic_auth_and_init_file(tmp_path):
         with pytest.raises(flight.FlightError):
             plain.do_get(flight.Ticket(b"select 1"), flight.FlightCallOptions(headers=[header], timeout=5)).read_all()
         plain.close()
+
+
+def test_cli_rejects_bad_arguments(tmp_path, capsys):
+    from warpdb.flight.__main__ import main
+
+    for argv in (["--user", "u"], ["--token", "t", "--user", "u", "--password", "p"], ["--tls-cert", "c.pem"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    bad = tmp_path / "bad.sql"
+    bad.write_text("create view v as select * from no_such_table")
+    assert main(["--port", "0", "--device", "cpu", "--init", str(bad)]) == 2
+    assert "no_such_table" in capsys.readouterr().err
