@@ -278,6 +278,13 @@ def test_ddl_and_insert(conn):
         assert query(conn, "select * from flight_v").to_pylist() == [{"n": 7, "first": dt.date(2024, 1, 2)}]
         assert query(conn, "select count(*) as n from flight_big").to_pylist() == [{"n": 6}]
         cur.execute("drop view flight_v")
+        cur.execute("create table flight_tmp as select 1 as a")
+        cur.execute("create view flight_broken as select * from flight_tmp")
+        cur.execute("drop table flight_tmp")
+    broken = conn.adbc_get_objects(depth="columns", table_name_filter="flight_broken").read_all().to_pylist()
+    assert broken[0]["catalog_db_schemas"][0]["db_schema_tables"][0]["table_columns"] == []
+    with conn.cursor() as cur:
+        cur.execute("drop view flight_broken")
     tables = conn.adbc_get_objects(depth="tables", table_name_filter="flight%").read_all().to_pylist()
     names = [(t["table_name"], t["table_type"]) for t in tables[0]["catalog_db_schemas"][0]["db_schema_tables"]]
     assert names == [("flight_big", "TABLE"), ("flight_p", "TABLE"), ("flight_t", "TABLE")]

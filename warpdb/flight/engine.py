@@ -179,15 +179,22 @@ class Engine:
             self.prepared.pop(handle, None)
 
     def catalog_snapshot(self, context, with_schema: bool) -> list[tuple[str, str, pa.Schema | None]]:
-        """(name, "TABLE" or "VIEW", schema or None) for every catalog entry; views' schemas by planning."""
+        """(name, "TABLE" or "VIEW", schema or None) for every catalog entry; views' schemas by planning
+        (empty for a view that no longer plans, e.g. over a deleted file)."""
         out = []
         with self.locked(context):
             for name in self.con.catalog.names():
                 entry = self.con.catalog.get(name)
                 schema = None
                 if with_schema and entry.is_view:
-                    schema = plan_schema(Result(self.con, *self.con.plan(entry.ast, entry.sql)))
+                    schema = self._view_schema(entry)
                 elif with_schema:
                     schema = entry.table.schema
                 out.append((name, "VIEW" if entry.is_view else "TABLE", schema))
         return out
+
+    def _view_schema(self, entry) -> pa.Schema:
+        try:
+            return plan_schema(Result(self.con, *self.con.plan(entry.ast, entry.sql)))
+        except Error:
+            return pa.schema([])
