@@ -102,3 +102,13 @@ def test_cached_plan_sees_a_changed_file(tmp_path, table):
     pq.write_table(table.slice(0, 2), path)
     os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     assert con.sql(sql).fetchall() == [(2,)]
+
+
+def test_result_cancelled_between_operators(table):
+    con = warpdb.connect(device="cpu").register("t", table)
+    calls = []
+    res = con.sql("select s, sum(x) from t where k > 1 group by s")
+    with pytest.raises(warpdb.Cancelled):
+        res.arrow(cancelled=lambda: calls.append(1) or len(calls) > 1)
+    assert len(calls) == 2
+    assert res.arrow().num_rows == 3

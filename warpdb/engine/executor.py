@@ -7,6 +7,7 @@ from functools import singledispatch
 import numpy as np
 import pyarrow as pa
 
+from ..errors import Cancelled
 from . import types as T
 from .column import Column, constant, from_arrow
 from .expr import ColRef
@@ -22,14 +23,16 @@ from .physical.expressions import Evaluator
 
 
 class ExecutionContext:
-    """Per-query runtime state: the backend, the evaluator and the per-node profile."""
+    """Per-query runtime state: the backend, the evaluator, the per-node profile and an optional
+    `cancelled()` callable polled before each operator."""
 
-    def __init__(self, xp, to_host, sync=None):
+    def __init__(self, xp, to_host, sync=None, cancelled=None):
         self.xp, self.to_host = xp, to_host
         self.ev = Evaluator(xp, to_host)
         self.profile: list[tuple[str, float, int]] = []
         self.sync = sync
         self.operator = "planning"
+        self.cancelled = cancelled
 
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
@@ -37,6 +40,8 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     device is synchronized before each step's clock stops, so GPU times are per operator)."""
     inputs = [evaluate(c, ctx) for c in plan.children()]
     ctx.operator = describe(plan)
+    if ctx.cancelled is not None and ctx.cancelled():
+        raise Cancelled("query cancelled")
     start = time.perf_counter()
     out = step(plan, ctx, *inputs)
     if ctx.sync is not None:

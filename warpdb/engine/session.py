@@ -42,10 +42,11 @@ class Result:
         self.planning_ms = planning_ms
         self.profile: list = []
 
-    def arrow(self) -> pa.Table:
-        """The result as a pyarrow.Table."""
+    def arrow(self, cancelled=None) -> pa.Table:
+        """The result as a pyarrow.Table; `cancelled()`, when given, is polled before each operator
+        and a True answer stops the query with Cancelled."""
         if self._table is None:
-            self._table = self.con._execute(self.plan, self.names, self)
+            self._table = self.con._execute(self.plan, self.names, self, cancelled)
         return self._table
 
     def fetchall(self) -> list[tuple]:
@@ -207,11 +208,11 @@ class Connection:
             body += "\n\nprofile (operator, ms, rows):\n" + "\n".join(f"  {n} {ms:.3f} {rows}" for n, ms, rows in r.profile)
         return Result(self, table=pa.table({"explain": [body]}))
 
-    def _execute(self, plan, names, result: Result) -> pa.Table:
+    def _execute(self, plan, names, result: Result, cancelled=None) -> pa.Table:
         sync = None
         if self.sync_profile and self.device == "gpu":
             sync = self.xp.cuda.get_current_stream().synchronize
-        ctx = ExecutionContext(self.xp, lambda a: to_host(self.xp, a), sync)
+        ctx = ExecutionContext(self.xp, lambda a: to_host(self.xp, a), sync, cancelled)
         try:
             with self.memory.scope():
                 batch = evaluate(plan, ctx)

@@ -1,0 +1,1 @@
+"""Generated protobuf code for the Flight SQL messages (see FlightSql.proto)."""
