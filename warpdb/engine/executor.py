@@ -14,7 +14,7 @@ from .expr import ColRef
 from .literals import to_python
 from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
 from .physical import aggregate as agg_op
-from .physical import fused
+from .physical import fused, key_filter
 from .physical import join as join_op
 from .physical import setops
 from .physical import sort as sort_op
@@ -33,12 +33,17 @@ class ExecutionContext:
         self.sync = sync
         self.operator = "planning"
         self.cancelled = cancelled
+        self.key_filters: dict[int, object] = {}
 
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     """Evaluate `plan`: its children, then its own step (timed into ctx.profile; with ctx.sync the
     device is synchronized before each step's clock stops, so GPU times are per operator)."""
-    inputs = [evaluate(c, ctx) for c in plan.children()]
+    found = key_filter.candidate(plan) if isinstance(plan, Join) else None
+    if found is None:
+        inputs = [evaluate(c, ctx) for c in plan.children()]
+    else:
+        inputs = _join_inputs(plan, found, ctx)
     ctx.operator = describe(plan)
     if ctx.cancelled is not None and ctx.cancelled():
         raise Cancelled("query cancelled")
@@ -48,6 +53,18 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
         ctx.sync()
     ctx.profile.append((type(plan).__name__, (time.perf_counter() - start) * 1e3, out.n))
     return out
+
+
+def _join_inputs(plan: Join, found, ctx: ExecutionContext) -> list[Batch]:
+    """A join's inputs, the side without the keyed aggregate first, so that the aggregate groups
+    only rows whose keys that side has (physical.key_filter)."""
+    side, agg, positions, partners = found
+    kids = plan.children()
+    other = evaluate(kids[1 - side], ctx)
+    ctx.key_filters[id(agg)] = key_filter.KeyFilter(agg, positions, tuple(ctx.ev.eval(p, other) for p in partners))
+    mine = evaluate(kids[side], ctx)
+    ctx.key_filters.pop(id(agg), None)
+    return [mine, other] if side == 0 else [other, mine]
 
 
 def describe(plan: Plan) -> str:
@@ -109,6 +126,12 @@ def _(node: Project, ctx, batch):
 
 @step.register
 def _(node: Aggregate, ctx, batch):
+    kf = ctx.key_filters.pop(id(node), None)
+    if kf is not None and kf.aggregate is node and batch.n > key_filter.MIN_REDUCTION * len(kf.columns[0]):
+        start = time.perf_counter()
+        cols = [ctx.ev.eval(node.keys[p], batch) for p in kf.positions]
+        batch = batch.filter(ctx.xp, join_op.key_presence(ctx.xp, cols, list(kf.columns)))
+        ctx.profile.append(("KeyFilter", (time.perf_counter() - start) * 1e3, batch.n))
     return agg_op.aggregate(ctx.ev, node, batch)
 
 

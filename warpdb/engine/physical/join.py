@@ -17,15 +17,25 @@ PREFILTER_RATIO = 4
 
 
 def _key_ids(ev, node, left: Batch, right: Batch):
-    xp = ev.xp
+    lcols = [ev.eval(e, left) for e in node.left_keys]
+    rcols = [ev.eval(e, right) for e in node.right_keys]
+    return _column_ids(ev.xp, lcols, rcols)
+
+
+def _column_ids(xp, lcols: list[Column], rcols: list[Column]):
     lk, rk = [], []
-    for le, re_ in zip(node.left_keys, node.right_keys):
-        lc, rc = ev.eval(le, left), ev.eval(re_, right)
+    for lc, rc in zip(lcols, rcols):
         if lc.dtype.kind is Kind.VARCHAR:
             lc, rc = strings.unify(xp, [lc, rc])
         lk.append((lc.data, lc.valid))
         rk.append((rc.data, rc.valid))
     return K.join_key_ids(xp, lk, rk)
+
+
+def key_presence(xp, cols: list[Column], others: list[Column]):
+    """bool per row of `cols`: its key tuple occurs among the rows of `others` (NULL never does)."""
+    lid, rid = _column_ids(xp, cols, others)
+    return J.semi_mask(xp, lid, rid)
 
 
 def _pairs(ev, node, left: Batch, right: Batch):
