@@ -11,6 +11,8 @@ from ..column import Column
 from ..expr import AggCall
 from ..types import Kind
 from . import strings
+from . import fused_aggregate
+from .agg_results import avg_from_exact, exact_sum_column, nulls
 from .batch import Batch
 
 
@@ -21,6 +23,9 @@ def key_arrays(xp, cols: list[Column]) -> list[tuple]:
 
 def aggregate(ev, node, batch: Batch) -> Batch:
     xp = ev.xp
+    fused = fused_aggregate.try_aggregate(ev, node, batch)
+    if fused is not None:
+        return fused
     key_cols = [ev.eval(k, batch) for k in node.keys]
     if key_cols:
         gid, n_groups, first = K.group_ids(xp, key_arrays(xp, key_cols))
@@ -66,23 +71,20 @@ def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout, sums: dict) -> 
     if fn == "sum":
         if T.is_float(col.dtype) or col.dtype.kind is Kind.NULL:
             s, has = R.sum_float(layout, col.data, col.valid)
-            return Column(t, s, _nulls(has))
-        return _exact_sum(xp, _int_sum(layout, col, sums), t)
+            return Column(t, s, nulls(has))
+        return exact_sum_column(xp, _int_sum(layout, col, sums), t)
     if fn == "avg":
+        cnt = R.count_valid(layout, col.valid)
         if col.dtype.kind is Kind.DECIMAL or T.is_integer(col.dtype):
             hi, lo, has = _int_sum(layout, col, sums)
-            total = hi.astype(np.float64) * 4294967296.0 + lo.astype(np.float64)
-            if col.dtype.kind is Kind.DECIMAL:
-                total = total / (10.0**col.dtype.scale)
-        else:
-            total, has = R.sum_float(layout, col.data, col.valid)
-        cnt = R.count_valid(layout, col.valid)
+            return avg_from_exact(xp, hi, lo, cnt, has, col.dtype)
+        total, has = R.sum_float(layout, col.data, col.valid)
         with np.errstate(all="ignore"):
             mean = total / xp.maximum(cnt, 1)
-        return Column(T.FLOAT64, mean, _nulls(has))
+        return Column(T.FLOAT64, mean, nulls(has))
     if fn in ("min", "max"):
         v, has = R.min_max(layout, col.data, col.valid, fn == "max")
-        return Column(t, v, _nulls(has), col.dictionary, col.dict_sorted)
+        return Column(t, v, nulls(has), col.dictionary, col.dict_sorted)
     if fn in ("stddev_samp", "stddev_pop", "var_samp", "var_pop"):
         data = col.data.astype(np.float64) / (10.0**col.dtype.scale) if col.dtype.kind is Kind.DECIMAL else col.data
         cnt, _, m2 = R.moments(layout, data, col.valid)
@@ -90,22 +92,8 @@ def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout, sums: dict) -> 
         with np.errstate(all="ignore"):
             var = m2 / xp.maximum(cnt - ddof, 1)
         out = xp.sqrt(var) if fn.startswith("stddev") else var
-        return Column(T.FLOAT64, out, _nulls(cnt > ddof))
+        return Column(T.FLOAT64, out, nulls(cnt > ddof))
     if fn in ("bool_and", "bool_or"):
         v, has = R.bool_and_or(layout, col.data, col.valid, fn == "bool_and")
-        return Column(T.BOOL, v, _nulls(has))
+        return Column(T.BOOL, v, nulls(has))
     raise ExecutionError(f"unknown aggregate {fn}")
-
-
-def _nulls(has):
-    return None if bool(has.all()) else has
-
-
-def _exact_sum(xp, exact, t) -> Column:
-    hi, lo, has = exact
-    value, overflow = R.combine_hi_lo_to_int64(xp, hi, lo)
-    if bool((overflow & has).any()):
-        if t.kind is not Kind.DECIMAL:
-            t = T.decimal(38, 0)
-        return Column(t, value, _nulls(has), wide=(hi, lo))
-    return Column(t, value, _nulls(has))

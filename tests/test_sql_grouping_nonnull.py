@@ -1,0 +1,82 @@
+"""GROUP BY on NULL-free string and boolean keys with count/sum/avg of NULL-free integer and decimal
+expressions: the shape the GPU's one-kernel aggregate takes (physical.fused_aggregate). Every query
+also runs on the CPU, and both must give DuckDB's answers, overflow errors included."""
+from __future__ import annotations
+
+import decimal
+import os
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import warpdb
+from warpdb.oracle import check
+
+N = 5000
+
+
+def cents(values, precision: int) -> pa.Array:
+    """DECIMAL(precision, 2) values from integer cents."""
+    return pa.array([decimal.Decimal(int(v)).scaleb(-2) for v in values], pa.decimal128(precision, 2))
+
+
+@pytest.fixture(scope="module")
+def tables():
+    rng = np.random.default_rng(11)
+    words = np.array([f"w{i:02d}" for i in range(40)])
+    nn = pa.table({
+        "s": rng.choice(np.array(["A", "N", "R"]), N), "f": rng.choice(np.array(["F", "O"]), N),
+        "w": rng.choice(words, N), "b": rng.random(N) < 0.3,
+        "x": rng.integers(-10**6, 10**6, N), "y": rng.integers(-100, 100, N).astype(np.int32),
+        "z": rng.integers(-100, 100, N).astype(np.int8),
+        "p": cents(rng.integers(0, 10**7, N), 13),
+        "d": cents(rng.integers(0, 11, N), 4),
+        "big": pa.array([decimal.Decimal(9 * 10**17)] * N, pa.decimal128(18, 0)),
+        "huge": np.full(N, 2**62, dtype=np.int64),
+    })
+    side = pa.table({"s": ["A", "R", "Z"], "k": [1, 2, 3]})
+    return {"nn": nn, "side": side}
+
+
+@pytest.fixture(scope="module")
+def con(tables):
+    c = warpdb.connect(device=os.environ.get("WARPDB_DEVICE", "cpu"))
+    for name, t in tables.items():
+        c.register(name, t)
+    return c
+
+
+QUERIES = [
+    "select s, f, sum(x), avg(x), count(*), count(x), sum(x * 2 - y), avg(y), sum(z) from nn group by s, f",
+    "select s, f, sum(p), sum(p * (1 - d)), sum(p * (1 - d) * (1 + d)), avg(p), avg(d), count(*) "
+    "from nn where x > 0 group by s, f",
+    "select b, w, s, sum(y), count(*), avg(z) from nn group by b, w, s",
+    "select s, sum(x) from nn where x > 10000000 group by s",
+    "select s, sum(big), avg(big) from nn group by s",
+    "select w, sum(x), count(*) from nn where y < 0 and b group by w",
+    "select nn.s, sum(x), count(*) from nn left join side on nn.s = side.s where side.k is null or side.k > 0 "
+    "group by nn.s",
+    "select s, count(*), sum(x) from nn group by s having sum(x) > 0",
+]
+
+
+@pytest.mark.parametrize("sql", QUERIES)
+def test_grouping_matches_duckdb(con, tables, sql):
+    check(con, sql, tables, ordered=False)
+
+
+@pytest.mark.parametrize("sql,op", [
+    ("select s, sum(huge * 4) from nn group by s", "mul"),
+    ("select s, f, sum(huge + huge) from nn group by s, f", "add"),
+    ("select s, sum(p * p * p) from nn group by s", "mul"),
+])
+def test_overflow_is_an_error_like_duckdb(con, tables, sql, op):
+    dcon = duckdb.connect()
+    for name, t in tables.items():
+        dcon.register(name, t)
+    with pytest.raises(duckdb.Error):
+        dcon.sql(sql).fetchall()
+    with pytest.raises(warpdb.ExecutionError, match=f"Overflow in {op}"):
+        con.sql(sql).fetchall()

@@ -1,0 +1,239 @@
+"""One-kernel GROUP BY on the GPU for few groups: keys that are string codes or booleans (at most a
+few thousand key combinations), and count/sum/avg of NULL-free integer or decimal expressions.
+
+The kernel reads the input columns through the batch's row index (no gathers), evaluates each
+argument expression with the same overflow rule as the evaluator, and adds every row into a
+shared-memory table of (count, low-half sum, high-half sum) per group, so the sums are exact and
+equal to the general path's to the last digit. Plans it cannot take return None and run as before.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import ExecutionError
+from .. import types as T
+from ..column import Column
+from ..expr import AggCall, Call, ColRef, Expr, Lit
+from ..types import Kind
+from .agg_results import avg_from_exact, exact_sum_column
+from .batch import Batch
+
+_SHARED_WORDS = 6144
+_MAX_FLAGS = 31
+_BLOCK = 256
+_GRID = 1056
+_CTYPES = {"int8": "signed char", "int16": "short", "int32": "int", "int64": "long long", "bool": "bool"}
+_ARITH = {"add": "+", "sub": "-", "mul": "*"}
+_LOW32 = 0xFFFFFFFF
+_kernels: dict[str, object] = {}
+
+
+class _Source:
+    """C source pieces of one aggregate: parameters, per-row statements, overflow flags."""
+
+    def __init__(self, batch: Batch):
+        self.batch = batch
+        self.idx = None
+        self.idx_seen = False
+        self.params: dict[int, tuple[str, object]] = {}
+        self.lines: list[str] = []
+        self.memo: dict[Expr, str] = {}
+        self.flags: list[tuple[str, T.DataType]] = []
+
+    def column(self, ref: ColRef):
+        """The C name of a NULL-free column read at row `r`, and its base Column; None if unusable."""
+        base, idx = self.batch.source(ref.cid)
+        if base.valid is not None or base.wide is not None or base.data.dtype.name not in _CTYPES:
+            return None
+        if self.idx_seen and idx is not self.idx:
+            return None
+        self.idx, self.idx_seen = idx, True
+        hit = self.params.get(ref.cid)
+        if hit is None:
+            hit = self.params[ref.cid] = (f"c{len(self.params)}", base)
+        return f"{hit[0]}[r]", base
+
+    def value(self, e: Expr) -> str | None:
+        """A C expression of type long long for an integer/decimal expression, or None."""
+        if e.dtype.kind not in (*T.INTEGER_KINDS, Kind.DECIMAL):
+            return None
+        if isinstance(e, Lit):
+            v = e.value
+            ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool) and -(2**63) < int(v) < 2**63
+            return f"({int(v)}LL)" if ok else None
+        if isinstance(e, ColRef):
+            got = self.column(e)
+            return None if got is None else f"((long long){got[0]})"
+        if not (isinstance(e, Call) and e.op in _ARITH and len(e.args) == 2) or len(self.flags) >= _MAX_FLAGS:
+            return None
+        name = self.memo.get(e)
+        if name is not None:
+            return name
+        a, b = self.value(e.args[0]), self.value(e.args[1])
+        if a is None or b is None:
+            return None
+        name = self.memo[e] = f"t{len(self.memo)}"
+        self.lines.append(_checked(name, e.op, a, b, e.dtype, len(self.flags)))
+        self.flags.append((e.op, e.dtype))
+        return name
+
+
+def _checked(name: str, op: str, a: str, b: str, t: T.DataType, bit: int) -> str:
+    """`long long name = a op b;` in wrapping arithmetic, flagging the evaluator's overflow rule."""
+    if t.kind is Kind.DECIMAL:
+        limit = 10 ** min(t.precision, 18) - 1 if t.precision <= 18 else 2**63 - 1
+        lo, hi = -limit, limit
+    else:
+        lo, hi = T.INT_BOUNDS[t.kind]
+    wrapped = f"(long long)((unsigned long long){a} {_ARITH[op]} (unsigned long long){b})"
+    if op == "mul":
+        bad = f"fabs((double){a} * (double){b}) >= 9.2e18"
+    elif op == "add":
+        bad = f"((({a}) ^ {name}) & (({b}) ^ {name})) < 0"
+    else:
+        bad = f"((({a}) ^ ({b})) & (({a}) ^ {name})) < 0"
+    if lo > -(2**63):
+        bad += f" || {name} < {lo}LL || {name} > {hi}LL"
+    return f"long long {name} = {wrapped};\n        if ({bad}) atomicOr(flags, {1 << bit});"
+
+
+def try_aggregate(ev, node, batch: Batch) -> Batch | None:
+    """The aggregate's output batch from the fused kernel, or None when the plan does not fit it."""
+    if ev.xp is np or not node.keys:
+        return None
+    src = _Source(batch)
+    keys = _keys(src, node.keys)
+    if keys is None:
+        return None
+    slots = int(np.prod([card for _, _, card in keys]))
+    sums: dict[str, int] = {}
+    plan = []
+    for call in node.aggs:
+        step = _agg_step(src, call, sums)
+        if step is None:
+            return None
+        plan.append(step)
+    width = 1 + 2 * len(sums)
+    if slots * width > _SHARED_WORDS:
+        return None
+    xp = ev.xp
+    idx = src.idx
+    if idx is not None and idx.shape[0] and bool((idx < 0).any()):
+        return None
+    table, flags = _run(xp, src, keys, list(sums), slots, width, batch.n)
+    if int(flags[0]):
+        op, t = src.flags[(int(flags[0]) & -int(flags[0])).bit_length() - 1]
+        raise ExecutionError(f"Overflow in {op} of {t}")
+    return _finish(xp, node, keys, plan, table, width)
+
+
+def _keys(src: _Source, exprs):
+    """Per key: (C code of its value in [0, card), base Column, card); None when a key does not fit."""
+    out = []
+    for e in exprs:
+        if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL):
+            return None
+        got = src.column(e)
+        if got is None:
+            return None
+        code, base = got
+        card = 2 if e.dtype.kind is Kind.BOOL else len(base.dictionary)
+        if card == 0:
+            return None
+        out.append((f"(int){code}", base, card))
+    return out
+
+
+def _agg_step(src: _Source, call: AggCall, sums: dict[str, int]):
+    """("count",) / ("sum"|"avg", accumulator index, arg dtype) for one aggregate, or None."""
+    if call.distinct:
+        return None
+    if call.func == "count_star":
+        return ("count",)
+    if call.func not in ("count", "sum", "avg") or len(call.args) != 1:
+        return None
+    value = src.value(call.args[0])
+    if value is None:
+        return None
+    if call.func == "count":
+        return ("count",)
+    slot = sums.setdefault(value, len(sums))
+    return (call.func, slot, call.args[0].dtype, call.dtype)
+
+
+def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: int):
+    params = [(name, base.data) for name, base in src.params.values()]
+    strides, stride = [], 1
+    for _, _, card in reversed(keys):
+        strides.append(stride)
+        stride *= card
+    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides)))
+    adds = "\n        ".join(
+        f"atomicAdd(&a[{1 + 2 * j}], (unsigned long long)({v} & {_LOW32}LL)); "
+        f"atomicAdd(&a[{2 + 2 * j}], (unsigned long long)({v} >> 32));" for j, v in enumerate(values))
+    decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
+    row = "idx[i]" if src.idx is not None else "i"
+    body = "\n        ".join(src.lines)
+    code = f"""
+extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, long long n{decl},
+        unsigned long long* out, int* flags) {{
+    extern __shared__ unsigned long long acc[];
+    for (int i = threadIdx.x; i < {slots * width}; i += blockDim.x) acc[i] = 0ull;
+    __syncthreads();
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
+        long long r = {row};
+        int g = {group};
+        {body}
+        unsigned long long* a = acc + (long long)g * {width};
+        atomicAdd(&a[0], 1ull);
+        {adds}
+    }}
+    __syncthreads();
+    for (int i = threadIdx.x; i < {slots * width}; i += blockDim.x) {{
+        if (acc[i]) atomicAdd(&out[i], acc[i]);
+    }}
+}}
+"""
+    kernel = _kernels.get(code)
+    if kernel is None:
+        kernel = _kernels[code] = xp.RawKernel(code, "warpdb_group_agg")
+    table = xp.zeros(slots * width, dtype=xp.uint64)
+    flags = xp.zeros(1, dtype=xp.int32)
+    if n:
+        idx = src.idx if src.idx is not None else xp.zeros(1, dtype=xp.int64)
+        grid = min(_GRID, (n + _BLOCK - 1) // _BLOCK)
+        kernel((grid,), (_BLOCK,), (idx, np.int64(n), *[a for _, a in params], table, flags),
+               shared_mem=slots * width * 8)
+    return table.reshape(slots, width), flags
+
+
+def _finish(xp, node, keys, plan, table, width) -> Batch:
+    counts = table[:, 0].view(xp.int64)
+    rows = xp.nonzero(counts > 0)[0]
+    cnt = counts[rows]
+    out: dict[int, Column] = {}
+    stride = 1
+    codes = []
+    for _, base, card in reversed(keys):
+        codes.append(((rows // stride) % card, base, card))
+        stride *= card
+    for f, (code, base, _) in zip(node.schema, reversed(codes)):
+        if f.dtype.kind is Kind.BOOL:
+            out[f.cid] = Column(T.BOOL, code == 1, None)
+        else:
+            out[f.cid] = Column(T.VARCHAR, code.astype(np.int32), None, base.dictionary, base.dict_sorted)
+    for f, step in zip(node.schema[len(node.keys):], plan):
+        if step[0] == "count":
+            out[f.cid] = Column(T.INT64, cnt.copy(), None)
+            continue
+        _, j, arg_t, t = step
+        lo = table[rows, 1 + 2 * j]
+        hi = table[rows, 2 + 2 * j].view(xp.int64) + (lo >> np.uint64(32)).astype(xp.int64)
+        lo = (lo & np.uint64(_LOW32)).astype(xp.int64)
+        has = cnt > 0
+        if step[0] == "sum":
+            out[f.cid] = exact_sum_column(xp, (hi, lo, has), t)
+        else:
+            out[f.cid] = avg_from_exact(xp, hi, lo, cnt, has, arg_t)
+    return Batch(out, int(rows.shape[0]))
