@@ -247,7 +247,7 @@ def test_fused_predicates_match_cpu(seed):
     table = pa.table({
         "a": rng.integers(-20, 20, n), "b": rng.integers(0, 8, n).astype(np.int32),
         "d": pa.array(rng.integers(18250, 18450, n).astype(np.int32)).cast(pa.date32()),
-        "p": pa.array((rng.integers(0, 500, n)).astype(np.int64)).cast(pa.decimal128(12, 0)).cast(pa.decimal128(12, 2)),
+        "p": pa.array(rng.integers(0, 500, n)).cast(pa.decimal128(19, 0)).cast(pa.decimal128(12, 2)),
         "flag": rng.random(n) < 0.5,
         "n": pa.array(np.where(rng.random(n) < 0.3, None, rng.integers(0, 9, n)).tolist(), pa.int64()),
     })
