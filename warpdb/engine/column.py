@@ -32,11 +32,13 @@ class Column:
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
-    def take(self, xp, idx) -> "Column":
-        """Rows at `idx` (int64 device array); index -1 gives NULL."""
+    def take(self, xp, idx, has_neg: bool | None = None) -> "Column":
+        """Rows at `idx` (int64 device array); index -1 gives NULL. `has_neg` False promises no -1
+        (saving a device round trip); otherwise it is checked."""
         n = len(self)
-        neg = idx < 0
-        has_neg = bool(neg.any()) if idx.shape[0] else False
+        if has_neg is not False:
+            has_neg = bool((idx < 0).any()) if idx.shape[0] else False
+        neg = idx < 0 if has_neg else None
         safe = xp.where(neg, 0, idx) if has_neg else idx
         if n == 0:
             data = xp.zeros(idx.shape[0], dtype=self.data.dtype)

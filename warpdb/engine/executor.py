@@ -119,7 +119,7 @@ def _(node: Filter, ctx, batch):
 
 @step.register
 def _(node: Project, ctx, batch):
-    src = {f.cid: batch.source(e.cid) if isinstance(e, ColRef) else (ctx.ev.eval(e, batch), None)
+    src = {f.cid: batch.source(e.cid) if isinstance(e, ColRef) else (ctx.ev.eval(e, batch), None, False)
            for f, e in zip(node.schema, node.exprs)}
     return Batch(None, batch.n, ctx.xp, src)
 

@@ -39,6 +39,13 @@ def to_host(xp, arr) -> np.ndarray:
     return xp.asnumpy(arr)
 
 
+def host_ints(xp, *values) -> list[int]:
+    """Device 0-d integer results (e.g. a min and a max) as Python ints, in one transfer."""
+    if xp is np:
+        return [int(v) for v in values]
+    return [int(v) for v in xp.stack([xp.asarray(v, dtype=xp.int64) for v in values]).get()]
+
+
 def _scatter(xp, name: str, target, idx, vals) -> None:
     """In place ``target[idx[i]] = op(target[idx[i]], vals[i])``, duplicates allowed."""
     if xp is np:

@@ -4,7 +4,7 @@ Pair outputs are int64 index arrays ``(li, ri)`` ordered by left row, then right
 """
 from __future__ import annotations
 
-from warpdb.kernels.backend import stable_argsort
+from warpdb.kernels.backend import host_ints, stable_argsort
 
 
 def _empty(xp):
@@ -34,9 +34,9 @@ def _match_ranges(xp, lid, rid):
     its ids are unique, else by one stable sort.
     """
     nr = rid.shape[0]
-    g = int(max(int(lid.max()), int(rid.max()))) + 1
     rvalid = rid >= 0
-    n_null = nr - int(xp.count_nonzero(rvalid))
+    g, n_valid = host_ints(xp, xp.maximum(lid.max(), rid.max()) + 1, xp.count_nonzero(rvalid))
+    n_null = nr - n_valid
     counts_r = xp.bincount(xp.where(rvalid, rid, g), minlength=g + 1)[:g].astype(xp.int64, copy=False)
     starts_r = xp.cumsum(counts_r) - counts_r + n_null
     if g == 0 or int(counts_r.max()) <= 1:
@@ -69,9 +69,10 @@ _PREFIX = 65536
 
 
 def _repeats_in_prefix(xp, ids):
-    """Whether some id >= 0 repeats among the first rows (a cheap early no for clustered keys)."""
+    """Whether some id >= 0 repeats among the first rows (a cheap early no for clustered keys), as
+    a device boolean."""
     head = xp.sort(ids[:_PREFIX])
-    return bool(((head[1:] == head[:-1]) & (head[1:] >= 0)).any())
+    return ((head[1:] == head[:-1]) & (head[1:] >= 0)).any()
 
 
 def unique_build_pairs(xp, probe, build):
@@ -81,10 +82,8 @@ def unique_build_pairs(xp, probe, build):
     np_, nb = probe.shape[0], build.shape[0]
     if np_ == 0 or nb == 0:
         return _empty(xp), _empty(xp)
-    if _repeats_in_prefix(xp, build):
-        return None
-    g = int(xp.maximum(probe.max(), build.max())) + 1
-    if g > 4 * (np_ + nb) + 1024:
+    repeats, g = host_ints(xp, _repeats_in_prefix(xp, build), xp.maximum(probe.max(), build.max()) + 1)
+    if repeats or g > 4 * (np_ + nb) + 1024:
         return None
     rows = xp.arange(nb, dtype=xp.int64)
     slot = xp.where(build >= 0, build, g)
@@ -125,7 +124,7 @@ def semi_mask(xp, lid, rid):
     dense ids)."""
     if lid.shape[0] == 0 or rid.shape[0] == 0:
         return xp.zeros(lid.shape[0], dtype=bool)
-    g = int(max(int(lid.max()), int(rid.max()))) + 1
+    g = host_ints(xp, xp.maximum(lid.max(), rid.max()))[0] + 1
     if g <= 4 * (lid.shape[0] + rid.shape[0]) + 1024:
         present = xp.zeros(g + 1, dtype=bool)
         present[xp.where(rid >= 0, rid, g)] = True

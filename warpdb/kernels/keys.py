@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from warpdb.kernels.backend import scatter_min, stable_argsort
+from warpdb.kernels.backend import host_ints, scatter_min, stable_argsort
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -91,10 +91,9 @@ def _column_codes(xp, values, valid, n):
     if nvalid == 0:
         return xp.zeros(n, dtype=xp.int64), 1
     if valid is None:
-        lo, hi = int(k.min()), int(k.max())
+        lo, hi = host_ints(xp, k.min(), k.max())
     else:
-        lo = int(xp.where(valid, k, INT64_MAX).min())
-        hi = int(xp.where(valid, k, INT64_MIN).max())
+        lo, hi = host_ints(xp, xp.where(valid, k, INT64_MAX).min(), xp.where(valid, k, INT64_MIN).max())
         k = xp.where(valid, k, lo)
     span = hi - lo + 1
     if span <= _RADIX_LIMIT:
@@ -151,8 +150,8 @@ def _dense_single_key(xp, left, right, n):
         return None
     if (lv.dtype.kind == "u" and lv.dtype.itemsize == 8) or (rv.dtype.kind == "u" and rv.dtype.itemsize == 8):
         return None
-    lo = min(int(lv.min()), int(rv.min()))
-    hi = max(int(lv.max()), int(rv.max()))
+    lmin, rmin, lmax, rmax = host_ints(xp, lv.min(), rv.min(), lv.max(), rv.max())
+    lo, hi = min(lmin, rmin), max(lmax, rmax)
     if hi - lo > 4 * n + 1024:
         return None
     out = []

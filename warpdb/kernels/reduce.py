@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from warpdb.kernels.backend import bincount, scatter_add, scatter_max, scatter_min
+from warpdb.kernels.backend import bincount, host_ints, scatter_add, scatter_max, scatter_min
 from warpdb.kernels.privatized import MAX_SLOTS
 from warpdb.kernels.keys import INT64_MAX, INT64_MIN, from_ordered_int64, group_ids, ordered_int64
 
@@ -82,7 +82,7 @@ def sum_int_exact(layout, values, valid):
     if values.dtype.kind == "u" and values.dtype.itemsize == 8:
         raise TypeError("sum_int_exact does not take uint64")
     v = _masked(xp, values.astype(xp.int64, copy=False), valid, 0)
-    if v.shape[0] and max(abs(int(v.min())), abs(int(v.max()))) * v.shape[0] < 2**63:
+    if v.shape[0] and max(abs(b) for b in host_ints(xp, v.min(), v.max())) * v.shape[0] < 2**63:
         s = _seg_sum_int(layout, v, xp.int64)
         return s >> 32, s & _LOW32, count_valid(layout, valid) > 0
     if values.dtype.itemsize <= 4:

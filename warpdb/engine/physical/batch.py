@@ -16,8 +16,8 @@ class Batch:
     __slots__ = ("_src", "_cache", "n", "_xp")
 
     def __init__(self, columns: dict[int, Column] | None, n: int, xp=None, src: dict | None = None):
-        self._src: dict[int, tuple[Column, object]] = (
-            src if src is not None else {cid: (col, None) for cid, col in (columns or {}).items()}
+        self._src: dict[int, tuple[Column, object, bool]] = (
+            src if src is not None else {cid: (col, None, False) for cid, col in (columns or {}).items()}
         )
         self._cache: dict[int, Column] = {}
         self.n = n
@@ -30,13 +30,17 @@ class Batch:
     def column(self, cid: int) -> Column:
         col = self._cache.get(cid)
         if col is None:
-            base, idx = self._src[cid]
-            col = base if idx is None else base.take(self._xp, idx)
+            base, idx, neg = self._src[cid]
+            col = base if idx is None else base.take(self._xp, idx, neg)
             self._cache[cid] = col
         return col
 
-    def source(self, cid: int) -> tuple[Column, object]:
-        """The (base column, row index) a column comes from, to pass it on without gathering."""
+    def source(self, cid: int) -> tuple:
+        """Where a column comes from, to pass it on to another batch without gathering."""
+        return self._src[cid]
+
+    def row_source(self, cid: int) -> tuple[Column, object, bool]:
+        """(base column, row index or None, whether the index may hold -1 for NULL rows)."""
         return self._src[cid]
 
     def select(self, cids) -> "Batch":
@@ -48,9 +52,9 @@ class Batch:
             has_null_rows = bool((idx < 0).any()) if idx.shape[0] else False
         composed: dict[int, object] = {}
         src = {}
-        for cid, (base, old) in self._src.items():
+        for cid, (base, old, old_neg) in self._src.items():
             if old is None:
-                src[cid] = (base, idx)
+                src[cid] = (base, idx, has_null_rows)
                 continue
             new = composed.get(id(old))
             if new is None:
@@ -61,7 +65,7 @@ class Batch:
                 else:
                     new = old[idx]
                 composed[id(old)] = new
-            src[cid] = (base, new)
+            src[cid] = (base, new, has_null_rows or old_neg)
         return Batch(None, int(idx.shape[0]), xp, src)
 
     def filter(self, xp, mask) -> "Batch":
@@ -70,7 +74,7 @@ class Batch:
 
     def with_column(self, cid: int, col: Column) -> "Batch":
         src = dict(self._src)
-        src[cid] = (col, None)
+        src[cid] = (col, None, False)
         return Batch(None, self.n, self._xp, src)
 
     @staticmethod

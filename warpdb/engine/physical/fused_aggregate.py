@@ -35,6 +35,7 @@ class _Source:
         self.batch = batch
         self.idx = None
         self.idx_seen = False
+        self.neg = False
         self.params: dict[int, tuple[str, object]] = {}
         self.lines: list[str] = []
         self.memo: dict[Expr, str] = {}
@@ -42,7 +43,8 @@ class _Source:
 
     def column(self, ref: ColRef):
         """The C name of a NULL-free column read at row `r`, and its base Column; None if unusable."""
-        base, idx = self.batch.source(ref.cid)
+        base, idx, neg = self.batch.row_source(ref.cid)
+        self.neg = self.neg or neg
         if base.valid is not None or base.wide is not None or base.data.dtype.name not in _CTYPES:
             return None
         if self.idx_seen and idx is not self.idx:
@@ -118,7 +120,7 @@ def try_aggregate(ev, node, batch: Batch) -> Batch | None:
         return None
     xp = ev.xp
     idx = src.idx
-    if idx is not None and idx.shape[0] and bool((idx < 0).any()):
+    if idx is not None and src.neg and idx.shape[0] and bool((idx < 0).any()):
         return None
     table, flags = _run(xp, src, keys, list(sums), slots, width, batch.n)
     if int(flags[0]):
