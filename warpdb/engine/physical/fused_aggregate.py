@@ -2,9 +2,10 @@
 few thousand key combinations), and count/sum/avg of NULL-free integer or decimal expressions.
 
 The kernel reads the input columns through the batch's row index (no gathers), evaluates each
-argument expression with the same overflow rule as the evaluator, and adds every row into a
-shared-memory table of (count, low-half sum, high-half sum) per group, so the sums are exact and
-equal to the general path's to the last digit. Plans it cannot take return None and run as before.
+argument expression with the same overflow rule as the evaluator, and adds every row into a table
+of (count, low-half sum, high-half sum) per group — per-thread registers when the table is small
+(one add per row, flushed once per thread), else shared memory — so the sums are exact and equal
+to the general path's to the last digit. Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .agg_results import avg_from_exact, exact_sum_column
 from .batch import Batch
 
 _SHARED_WORDS = 6144
+_REGISTER_WORDS = 96
 _MAX_FLAGS = 31
 _BLOCK = 256
 _GRID = 1056
@@ -170,29 +172,40 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
         strides.append(stride)
         stride *= card
     group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides)))
-    adds = "\n        ".join(
-        f"atomicAdd(&a[{1 + 2 * j}], (unsigned long long)({v} & {_LOW32}LL)); "
-        f"atomicAdd(&a[{2 + 2 * j}], (unsigned long long)({v} >> 32));" for j, v in enumerate(values))
+    terms = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
+                                                    f"(unsigned long long)({v} >> 32)")]
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
     row = "idx[i]" if src.idx is not None else "i"
     body = "\n        ".join(src.lines)
+    words = slots * width
+    if words <= _REGISTER_WORDS:
+        setup = "unsigned long long " + ", ".join(f"r{k} = 0ull" for k in range(words)) + ";"
+        cases = "\n            ".join(
+            f"case {g}: " + " ".join(f"r{g * width + j} += {t};" for j, t in enumerate(terms)) + " break;"
+            for g in range(slots))
+        accumulate = f"switch (g) {{\n            {cases}\n        }}"
+        spill = "\n    ".join(f"if (r{k}) atomicAdd(&acc[{k}], r{k});" for k in range(words))
+    else:
+        setup = spill = ""
+        accumulate = f"unsigned long long* a = acc + (long long)g * {width};\n        " + "\n        ".join(
+            f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(terms))
     code = f"""
 extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, long long n{decl},
         unsigned long long* out, int* flags) {{
     extern __shared__ unsigned long long acc[];
-    for (int i = threadIdx.x; i < {slots * width}; i += blockDim.x) acc[i] = 0ull;
+    for (int i = threadIdx.x; i < {words}; i += blockDim.x) acc[i] = 0ull;
     __syncthreads();
+    {setup}
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
         long long r = {row};
         int g = {group};
         {body}
-        unsigned long long* a = acc + (long long)g * {width};
-        atomicAdd(&a[0], 1ull);
-        {adds}
+        {accumulate}
     }}
+    {spill}
     __syncthreads();
-    for (int i = threadIdx.x; i < {slots * width}; i += blockDim.x) {{
+    for (int i = threadIdx.x; i < {words}; i += blockDim.x) {{
         if (acc[i]) atomicAdd(&out[i], acc[i]);
     }}
 }}
