@@ -41,21 +41,23 @@ def _column_names(con, name: str) -> list[str]:
         return []
 
 
-def candidates(con, cache: SchemaCache, text: str) -> list[tuple[str, str]]:
-    """(word, what it is) pairs completing the last word of `text`, best first."""
+def candidates(con, cache: SchemaCache, text: str, whole: str | None = None) -> list[tuple[str, str]]:
+    """(word, what it is) pairs completing the last word of `text` (the input up to the cursor),
+    best first; tables and aliases are looked up in `whole`, the entire input (default: `text`)."""
+    whole = text if whole is None else whole
     if text.lstrip().startswith((".", "\\")):
         return _command_candidates(con, text.lstrip())
     m = _WORD_BEFORE.search(text)
     qualifier, prefix = m.group(1), m.group(2) or ""
     columns = cache.columns(con)
     if qualifier is not None:
-        table = _aliases(text, columns).get(qualifier.lower(), qualifier.lower())
+        table = _aliases(whole, columns).get(qualifier.lower(), qualifier.lower())
         return _matching(prefix, [(c, f"column of {table}") for c in columns.get(table, [])])
     tables = [(t, "view" if con.catalog.get(t).is_view else "table") for t in columns]
     words = [t.text.upper() for t in tokenize(text[: m.start()]) if t.kind == "keyword"]
     if words and words[-1] in _TABLE_CONTEXT:
         return _matching(prefix, tables + [(f, "table function") for f in _TABLE_FUNCTIONS])
-    mentioned = list(_aliases(text, columns).values()) or list(columns)
+    mentioned = list(_aliases(whole, columns).values()) or list(columns)
     cols = [(c, f"column of {t}") for t in dict.fromkeys(mentioned) for c in columns[t]]
     lower = prefix[:1].islower()
     keywords = [(k.lower() if lower else k, "keyword") for k in sorted(KEYWORDS)]
@@ -118,5 +120,5 @@ class SqlCompleter(Completer):
             word = text.lstrip().rpartition(" ")[2] if " " in text.lstrip() else text.lstrip()
         else:
             word = _WORD_BEFORE.search(text).group(2) or ""
-        for value, meta in candidates(self.shell.con, self.cache, text):
+        for value, meta in candidates(self.shell.con, self.cache, text, document.text):
             yield Completion(value, start_position=-len(word), display_meta=meta)

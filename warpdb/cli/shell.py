@@ -153,7 +153,8 @@ def in_worker(fn):
     worker = threading.Thread(target=work, name="warpdb-query", daemon=True)
     worker.start()
     try:
-        done.wait()
+        while not done.wait(0.05):  # wakes often so a Ctrl-C signal is seen promptly
+            pass
     except KeyboardInterrupt:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(Cancelled))
         raise Cancelled("query cancelled") from None
