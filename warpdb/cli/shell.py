@@ -1,9 +1,7 @@
 """The shell's state and how it runs input: SQL statements, dot commands and whole scripts."""
 from __future__ import annotations
 
-import ctypes
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -84,10 +82,10 @@ class Shell:
 
     # --- SQL --------------------------------------------------------------------------------
     def run_sql(self, sql: str) -> bool:
-        """One SQL statement: run it in a worker thread (Ctrl-C cancels it) and print its result."""
+        """One SQL statement: run it (Ctrl-C cancels it) and print its result."""
         start = time.perf_counter()
         try:
-            result, table = in_worker(lambda: self._execute(sql))
+            result, table = cancellable(lambda: self._execute(sql))
         except Error as e:
             self.error(e, sql)
             return False
@@ -128,6 +126,7 @@ class Shell:
         self.out = self.stdout if path is None else open(path, "w", encoding="utf-8")
 
     def close(self) -> None:
+        """Send results to stdout again (closing any .output file)."""
         self.redirect(None)
 
 
@@ -136,28 +135,10 @@ def is_command(text: str) -> bool:
     return text.lstrip().startswith((".", "\\"))
 
 
-def in_worker(fn):
-    """Call `fn` in a daemon thread and return its result. Ctrl-C (KeyboardInterrupt in the main
-    thread) raises Cancelled in the worker, which stops at its next Python step, and here."""
-    box: dict = {}
-    done = threading.Event()
-
-    def work():
-        try:
-            box["value"] = fn()
-        except BaseException as e:  # handed to the caller's thread below
-            box["error"] = e
-        finally:
-            done.set()
-
-    worker = threading.Thread(target=work, name="warpdb-query", daemon=True)
-    worker.start()
+def cancellable(fn):
+    """Call `fn`; Ctrl-C while it runs (KeyboardInterrupt, raised at the engine's next Python step
+    after the array operation in progress) becomes warpdb's Cancelled error."""
     try:
-        while not done.wait(0.05):  # wakes often so a Ctrl-C signal is seen promptly
-            pass
+        return fn()
     except KeyboardInterrupt:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(Cancelled))
         raise Cancelled("query cancelled") from None
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
