@@ -266,6 +266,25 @@ def test_output_redirect_read_and_quit(tmp_path):
     assert shell_out.getvalue() == "three\n3\n"
 
 
+def test_commands_and_their_psql_spellings():
+    out, err = io.StringIO(), io.StringIO()
+    shell = Shell(warpdb.connect("cpu"), out, err)
+    assert shell.run_script("create table t(a int, s varchar);\ninsert into t values (1, 'x'), (2, NULL);\n"
+                            "\\dt\n.schema\n\\d t\n.maxrows 1\nselect * from t order by a;\n.maxrows 0\n"
+                            "\\timing\nselect count(*) as n from t;\n\\timing off\n.explain on\n"
+                            "select a from t where a > 1;\n.explain off\n.explain select s from t\n.device cpu\n")
+    text = out.getvalue()
+    assert text.startswith("t\nCREATE TABLE t(a INTEGER, s VARCHAR);\n┌─────────────┬─────────────┬──────┐\n")
+    assert "│ a           │ INTEGER     │ YES  │" in text
+    assert "│ 1 │ x │\n└───┴───┘\n… 2 rows (1 shown)\n" in text
+    assert re.search(r"Timing is on\.\n┌───┐\n│ n │\n├───┤\n│ 2 │\n└───┘\nRun Time \(s\): real \d+\.\d{3}\nTiming is off\.", text)
+    assert "query plans are shown\nPROJECT a#1 AS a\n  SCAN t [a] filters=[gt(a#1, 1)]\n┌───┐" in text
+    assert "query plans are hidden\nPROJECT s#2 AS s\n  SCAN t [s]\n" in text
+    assert "device: cpu (numpy" in text and err.getvalue() == ""
+    assert not shell.run_script(".timer maybe\n")
+    assert err.getvalue() == "Error: UsageError: .timer takes on or off, not 'maybe'\n"
+
+
 def test_main_entry_point_help_lists_subcommands(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--help"])

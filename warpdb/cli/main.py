@@ -57,6 +57,8 @@ def _run_shell(args: argparse.Namespace) -> int:
                 ok = shell.run_script(sys.stdin)
             return 0 if ok else 1
         return run_repl(shell)
+    except KeyboardInterrupt:
+        return 130
     finally:
         shell.close()
 

@@ -8,6 +8,7 @@ from typing import Iterable
 
 from ..engine.session import Connection
 from ..errors import Cancelled, Error
+from .commands import run_command
 from .diagnostics import format_error
 from .render import render
 from .sqltext import is_complete, split_statements
@@ -53,7 +54,7 @@ class Shell:
         for line in lines.splitlines(keepends=True) if isinstance(lines, str) else lines:
             if self.quit:
                 return True
-            if not buffer.strip() and is_command(line):
+            if is_command(line) and split_statements(buffer) == ([], ""):
                 buffer = ""
                 if not self.run_command(line.strip()):
                     return False
@@ -72,8 +73,6 @@ class Shell:
 
     def run_command(self, line: str) -> bool:
         """A dot or backslash command (see `commands`)."""
-        from .commands import run_command
-
         try:
             return run_command(self, line)
         except Error as e:
