@@ -30,6 +30,7 @@ from tpch.datagen import ensure_data
 from tpch.queryset import query_text
 from warpdb.cli.completion import SchemaCache, SqlCompleter, candidates
 from warpdb.cli.diagnostics import format_error
+from warpdb.cli.highlight import SqlLexer
 from warpdb.cli.main import main
 from warpdb.cli.render import render
 from warpdb.cli.repl import run_repl
@@ -116,14 +117,14 @@ def test_interactive_multiline_waits_for_semicolon_outside_quotes(monkeypatch, t
     assert "│ a;b │ 2 │" in out
 
 
-def test_interactive_errors_keep_the_shell_and_ctrl_d_exits(monkeypatch, tmp_path):
-    keys = "select bogus;\r.nosuch\r.mode tsv\rselect 41 + 1 as answer;\r\x04"
+def test_interactive_errors_and_ctrl_c_keep_the_shell_and_ctrl_d_exits(monkeypatch, tmp_path):
+    keys = "select bogus;\r.nosuch\r.mode tsv\rselect 'abandoned\rline\x03select 41 + 1 as answer;\r\x04"
     rc, out, err = interactive(keys, monkeypatch, tmp_path)
     assert rc == 0
     assert "Error: BindError: unknown column 'bogus' at line 1, column 8\nLINE 1: select bogus;\n               ^" in err
     assert "Error: UsageError: unknown command '.nosuch'" in err
     assert "Error: UsageError: .mode takes one of table, csv, json, markdown, line, not 'tsv'" in err
-    assert "│     42 │" in out
+    assert "│     42 │" in out and "abandoned" not in out + err
 
 
 def _read_until(fd: int, pattern: str, seen: list[str], timeout: float = 60) -> str:
@@ -447,3 +448,12 @@ def test_is_complete():
     assert not is_complete(";")
     assert not is_complete("select 1; select 2")
     assert split_statements(";;  ;\n")[0] == []
+
+
+def test_highlighting_spans_lines():
+    lines = SqlLexer().lex_document(Document("select 'a\nb', 1 -- c\nfrom t;"))
+    assert lines(0) == [("class:keyword", "select"), ("", " "), ("class:string", "'a")]
+    assert lines(1) == [("class:string", "b'"), ("", ","), ("", " "), ("class:number", "1"), ("", " "),
+                        ("class:comment", "-- c")]
+    assert lines(2) == [("class:keyword", "from"), ("", " "), ("", "t"), ("", ";")]
+    assert SqlLexer().lex_document(Document(".mode csv"))(0) == [("class:command", ".mode csv")]

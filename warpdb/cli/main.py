@@ -45,18 +45,16 @@ def _run_shell(args: argparse.Namespace) -> int:
     shell = Shell(con)
     interactive = args.command is None and args.file is None and sys.stdin.isatty()
     try:
-        if args.init and not _run_file(shell, args.init) and not interactive:
-            return 1
-        if not interactive:
-            ok = True
-            if args.command is not None:
-                ok = shell.run_script(args.command)
-            if ok and args.file is not None and not shell.quit:
-                ok = _run_file(shell, args.file)
-            if args.command is None and args.file is None:
-                ok = shell.run_script(sys.stdin)
-            return 0 if ok else 1
-        return run_repl(shell)
+        ok = _run_file(shell, args.init) if args.init else True
+        if interactive and not shell.quit:
+            return run_repl(shell)
+        if ok and args.command is not None and not shell.quit:
+            ok = shell.run_script(args.command)
+        if ok and args.file is not None and not shell.quit:
+            ok = _run_file(shell, args.file)
+        if ok and args.command is None and args.file is None and not shell.quit:
+            ok = shell.run_script(sys.stdin)
+        return 0 if ok else 1
     except KeyboardInterrupt:
         return 130
     finally:
