@@ -46,7 +46,7 @@ def _is_numeric(t: pa.DataType) -> bool:
 
 
 def text(value) -> str:
-    """How one value reads in a table: NULL, true/false, ISO dates, newlines escaped."""
+    """How one value reads in a table: NULL, true/false, ISO dates, newlines and tabs as \\n, \\t."""
     if value is None:
         return NULL
     if isinstance(value, bool):
@@ -55,7 +55,7 @@ def text(value) -> str:
         return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
     if isinstance(value, bytes):
         return "\\x" + value.hex()
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return str(value).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 def _width(s: str) -> int:
