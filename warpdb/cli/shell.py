@@ -115,6 +115,7 @@ class Shell:
         self.stdout.flush()
 
     def error(self, err: BaseException, sql: str = "") -> None:
+        """Report an error (with the line of `sql` it points at) on the error stream."""
         self.err.write(format_error(err, sql) + "\n")
         self.err.flush()
 
