@@ -1,4 +1,4 @@
-"""The Flight SQL server end to end: a real `python -m warpdb.flight` process on 127.0.0.1, driven by
+"""The Flight SQL server end to end: a real `warpdb serve` process on 127.0.0.1, driven by
 the ADBC Flight SQL driver and by plain pyarrow.flight clients; answers checked against DuckDB."""
 from __future__ import annotations
 
@@ -52,12 +52,12 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve(log_dir: Path, *args: str):
-    """Run `python -m warpdb.flight` on a free port until it accepts connections; yield the port."""
+    """Run `warpdb serve` on a free port until it accepts connections; yield the port."""
     port = _free_port()
     log = log_dir / f"server-{port}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "warpdb.flight", "--port", str(port), "--device", DEVICE, *args],
+            [sys.executable, "-m", "warpdb.cli.main", "serve", "--port", str(port), "--device", DEVICE, *args],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
