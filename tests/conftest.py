@@ -35,6 +35,16 @@ def device() -> str:
     return os.environ.get("WARPDB_DEVICE", "cpu")
 
 
+def connect_with(tables: dict):
+    """A warpdb connection on the test device with every table of `tables` registered."""
+    import warpdb
+
+    con = warpdb.connect(device=device())
+    for name, tbl in tables.items():
+        con.register(name, tbl)
+    return con
+
+
 # ---------------------------------------------------------------------------
 # Test tables: small, deterministic, NULL-heavy.
 # ---------------------------------------------------------------------------
@@ -220,12 +230,7 @@ def tables() -> dict[str, pa.Table]:
 
 @pytest.fixture
 def con(tables):
-    import warpdb
-
-    c = warpdb.connect(device=device())
-    for name, tbl in tables.items():
-        c.register(name, tbl)
-    return c
+    return connect_with(tables)
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import re
 
 import duckdb
 import pytest
+from querygen import query, query2
 
 import warpdb
-from querygen import query, query2
 from warpdb.oracle import compare_tables, is_ordered
 
 SEEDS = range(24)
@@ -35,12 +35,9 @@ def tables():
 
 @pytest.fixture(scope="module")
 def engine(tables):
-    import os
+    from conftest import connect_with
 
-    con = warpdb.connect(device=os.environ.get("WARPDB_DEVICE", "cpu"))
-    for name, t in tables.items():
-        con.register(name, t)
-    return con
+    return connect_with(tables)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

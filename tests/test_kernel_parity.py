@@ -16,7 +16,7 @@ from warpdb.kernels import strings as ks
 pytestmark = pytest.mark.gpu
 if not backend.gpu_available():
     pytest.skip("needs a CUDA GPU with CuPy", allow_module_level=True)
-import cupy as cp  # noqa: E402
+import cupy as cp
 
 SIZES = [0, 1, 7, 1000, 100_000]
 SEEDS = range(3)

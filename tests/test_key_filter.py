@@ -2,13 +2,11 @@
 other side has — visible in the profile — and every join kind still gives DuckDB's answer."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import connect_with
 
-import warpdb
 from warpdb.oracle import check
 
 N = 20_000
@@ -27,10 +25,7 @@ def tables():
 
 @pytest.fixture(scope="module")
 def con(tables):
-    c = warpdb.connect(device=os.environ.get("WARPDB_DEVICE", "cpu"))
-    for name, t in tables.items():
-        c.register(name, t)
-    return c
+    return connect_with(tables)
 
 
 AGG = "(SELECT k, k2, sum(v) AS s, count(*) AS c FROM facts GROUP BY k, k2)"

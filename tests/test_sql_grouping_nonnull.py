@@ -4,12 +4,12 @@ also runs on the CPU, and both must give DuckDB's answers, overflow errors inclu
 from __future__ import annotations
 
 import decimal
-import os
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import connect_with
 
 import warpdb
 from warpdb.oracle import check
@@ -42,22 +42,19 @@ def tables():
 
 @pytest.fixture(scope="module")
 def con(tables):
-    c = warpdb.connect(device=os.environ.get("WARPDB_DEVICE", "cpu"))
-    for name, t in tables.items():
-        c.register(name, t)
-    return c
+    return connect_with(tables)
 
 
 QUERIES = [
     "select s, f, sum(x), avg(x), count(*), count(x), sum(x * 2 - y), avg(y), sum(z) from nn group by s, f",
-    "select s, f, sum(p), sum(p * (1 - d)), sum(p * (1 - d) * (1 + d)), avg(p), avg(d), count(*) "
-    "from nn where x > 0 group by s, f",
+    ("select s, f, sum(p), sum(p * (1 - d)), sum(p * (1 - d) * (1 + d)), avg(p), avg(d), count(*) "
+    "from nn where x > 0 group by s, f"),
     "select b, w, s, sum(y), count(*), avg(z) from nn group by b, w, s",
     "select s, sum(x) from nn where x > 10000000 group by s",
     "select s, sum(big), avg(big) from nn group by s",
     "select w, sum(x), count(*) from nn where y < 0 and b group by w",
-    "select nn.s, sum(x), count(*) from nn left join side on nn.s = side.s where side.k is null or side.k > 0 "
-    "group by nn.s",
+    ("select nn.s, sum(x), count(*) from nn left join side on nn.s = side.s where side.k is null or side.k > 0 "
+    "group by nn.s"),
     "select s, count(*), sum(x) from nn group by s having sum(x) > 0",
 ]
 
