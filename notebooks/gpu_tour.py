@@ -81,7 +81,7 @@ def versus_duckdb(con, duck, repeat: int = 3) -> None:
 small_dir = ensure_data(0.01)
 small = load_tables(small_dir)
 cpu = warpdb.connect(device="cpu")
-duck_small = open_duckdb(threads=2)
+duck_small = open_duckdb()
 attach(cpu, "arrow", small_dir, small)
 attach(duck_small, "arrow", small_dir, small)
 explain_analyze(cpu, 1)

@@ -164,7 +164,7 @@ print(con.sql("select max(l_quantity) from lineitem").fetchall())
 from tpch.report import report_stem
 from tpch.runner import BenchConfig, run_benchmark
 
-report = run_benchmark(BenchConfig(sf=0.01, device="auto", repeat=1, out=OUT, threads=2))
+report = run_benchmark(BenchConfig(sf=0.01, device="auto", repeat=1, out=OUT))
 chart = OUT / f"{report_stem(report)}.png"
 print("chart:", chart)
 failed = [f"Q{q['query']}: {q['error']}" for q in report["queries"] if not q["ok"]]
