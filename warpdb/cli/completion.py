@@ -11,7 +11,7 @@ from .render import MODES
 from .sqltext import KEYWORDS, tokenize
 
 _TABLE_CONTEXT = {"FROM", "JOIN", "INTO", "TABLE", "VIEW", "DESCRIBE", "UPDATE"}
-_TABLE_FUNCTIONS = ("read_parquet", "read_csv")
+_TABLE_FUNCTIONS = ("read_parquet", "read_csv", "read_json", "read_ndjson", "read_arrow")
 _WORD_BEFORE = re.compile(r"(?:([A-Za-z_][\w$]*)\.)?([A-Za-z_][\w$]*)?$")
 
 

@@ -22,9 +22,12 @@ class TableEntry:
     is_view = False
 
     def __init__(self, name: str, table: pa.Table):
-        self.name = name
         self.table = table
-        self.columns = [(f.name.lower(), T.from_arrow(f.type, f"{name}.{f.name}")) for f in table.schema]
+        self._describe(name, table.schema)
+
+    def _describe(self, name: str, schema: pa.Schema) -> None:
+        self.name = name
+        self.columns = [(f.name.lower(), T.from_arrow(f.type, f"{name}.{f.name}")) for f in schema]
         self._by_name = {n: i for i, (n, _) in enumerate(self.columns)}
         self._device: dict[tuple[int, str], Column] = {}
         self._ndv: dict[str, float] = {}
@@ -66,12 +69,39 @@ class TableEntry:
 
 
 class FileEntry(TableEntry):
-    """A table read from files (Parquet, CSV); re-read when a file's size or mtime changes."""
+    """A table read from files (warpdb.io.readers.FileSource): the schema is known at planning, the
+    data is read when first used; re-read when a local file's size or mtime changes. A scan whose
+    filters rule out some hive partitions reads only the other files (`restrict`)."""
 
-    def __init__(self, name: str, reader, paths: list[str]):
-        self.reader, self.paths = reader, paths
+    def __init__(self, name: str, source):
+        self.source, self.paths = source, source.files
         self._stamp = self._stamps()
-        super().__init__(name, reader())
+        self._table = None
+        self._subsets: dict[tuple[int, ...], TableEntry] = {}
+        self._describe(name, source.schema)
+        self.partition_columns = frozenset(k.lower() for k in source.partitions or ())
+
+    @property
+    def table(self) -> pa.Table:
+        if self._table is None:
+            self._table = self.source.read(range(len(self.paths)))
+        return self._table
+
+    def partition_column(self, name: str, xp) -> Column:
+        """One value per file of partition column `name`, as a device column."""
+        values = self.source.partition_table().column(name)
+        return from_arrow(xp, values, self.columns[self._by_name[name]][1])
+
+    def restrict(self, keep) -> TableEntry:
+        """The table of the files whose flag in `keep` is true (the whole entry when all are)."""
+        idx = tuple(int(i) for i in np.flatnonzero(keep))
+        if len(idx) == len(self.paths):
+            return self
+        sub = self._subsets.get(idx)
+        if sub is None:
+            sub = TableEntry(self.name, self.source.read(idx))
+            self._subsets[idx] = sub
+        return sub
 
     def _stamps(self):
         out = []
@@ -126,12 +156,12 @@ class Catalog:
         self.version += 1
 
     def table_function(self, fname: str, paths: list[str], options: dict):
-        from ..io.readers import open_source
+        """The FileEntry of a read_* call, shared by every query that makes the same call."""
+        from ..io.readers import FileSource
 
-        key = (fname, tuple(paths), tuple(sorted(options.items())))
+        key = (fname, tuple(paths), repr(sorted(options.items())))
         entry = self.file_sources.get(key)
         if entry is None or not entry.fresh():
-            reader, files = open_source(fname, paths, options)
-            entry = FileEntry(fname, reader, files)
+            entry = FileEntry(fname, FileSource(fname, paths, options))
             self.file_sources[key] = entry
         return entry

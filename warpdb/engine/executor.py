@@ -84,11 +84,26 @@ def step(node: Plan, ctx: ExecutionContext, *inputs: Batch) -> Batch:
 
 @step.register
 def _(node: Scan, ctx, *inputs):
-    cols = {f.cid: node.source.column(name, ctx.xp) for f, name in zip(node.schema, node.columns)}
-    batch = Batch(cols, node.source.num_rows)
+    source = _pruned(node, ctx)
+    cols = {f.cid: source.column(name, ctx.xp) for f, name in zip(node.schema, node.columns)}
+    batch = Batch(cols, source.num_rows)
     if not node.filters:
         return batch
     return batch.filter(ctx.xp, _mask(ctx, node.filters, batch))
+
+
+def _pruned(node: Scan, ctx):
+    """The scan's source, less the hive partitions (files) its filters on partition columns rule
+    out: those filters are evaluated once per file, over the file's partition values."""
+    parts = getattr(node.source, "partition_columns", None)
+    if not parts or not node.filters:
+        return node.source
+    names = {f.cid: n for f, n in zip(node.schema, node.columns) if n in parts}
+    preds = [p for p in node.filters if p.cids() and p.cids() <= set(names)]
+    if not preds:
+        return node.source
+    files = Batch({cid: node.source.partition_column(n, ctx.xp) for cid, n in names.items()}, len(node.source.paths))
+    return node.source.restrict(ctx.to_host(_mask(ctx, preds, files)))
 
 
 def _mask(ctx, conjuncts, batch: Batch):

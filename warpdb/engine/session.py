@@ -1,6 +1,7 @@
 """Connections and results: the DuckDB-like Python API over the planner and executor."""
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -129,17 +130,30 @@ class Connection:
 
         return scan(self, exp.Table(this=exp.to_identifier(name.lower())), name.lower())
 
-    def read_parquet(self, path: str):
-        """A LazyFrame over Parquet file(s): a path, glob, directory or fsspec URL."""
+    def read_parquet(self, path, **options):
+        """A LazyFrame over Parquet file(s): a path, glob, directory, fsspec URL or a list of them;
+        options as in SQL's read_parquet (hive_partitioning, union_by_name, filename)."""
+        return self._read("read_parquet", path, options)
+
+    def read_csv(self, path, **options):
+        """A LazyFrame over CSV file(s); options as in SQL's read_csv (header, delim, columns={...}, ...)."""
+        return self._read("read_csv", path, options)
+
+    def read_json(self, path, **options):
+        """A LazyFrame over newline-delimited JSON file(s); options as in SQL's read_json (columns={...})."""
+        return self._read("read_json", path, options)
+
+    def read_arrow(self, path, **options):
+        """A LazyFrame over Arrow IPC file(s) or stream(s), Feather v2 included."""
+        return self._read("read_arrow", path, options)
+
+    def _read(self, fname: str, path, options: dict):
         from ..frame.frame import scan
 
-        return scan(self, exp.Table(this=exp.ReadParquet(expressions=[exp.Literal.string(path)])), "read_parquet")
-
-    def read_csv(self, path: str):
-        """A LazyFrame over CSV file(s): a path, glob, directory or fsspec URL."""
-        from ..frame.frame import scan
-
-        return scan(self, exp.Table(this=exp.ReadCSV(expressions=[exp.Literal.string(path)])), "read_csv")
+        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+        args = [exp.Array(expressions=[_sql_value(str(p)) for p in paths])]
+        args += [exp.EQ(this=exp.column(k), expression=_sql_value(v)) for k, v in options.items()]
+        return scan(self, exp.Table(this=exp.Anonymous(this=fname, expressions=args)), fname)
 
     def from_ast(self, node: exp.Expression, text: str = "") -> Result:
         """Plan a query AST (as the DataFrame API builds them); the result runs when first read."""
@@ -242,6 +256,20 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _sql_value(v) -> exp.Expression:
+    """A Python option value (str, bool, number, dict, list) as a SQL constant."""
+    if isinstance(v, bool):
+        return exp.Boolean(this=v)
+    if isinstance(v, (int, float)):
+        return exp.Literal.number(v)
+    if isinstance(v, dict):
+        return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(str(k)), expression=_sql_value(x))
+                                       for k, x in v.items()])
+    if isinstance(v, (list, tuple)):
+        return exp.Array(expressions=[_sql_value(x) for x in v])
+    return exp.Literal.string(str(v))
 
 
 def _as_arrow(obj) -> pa.Table:

@@ -1,88 +1,155 @@
-"""Parquet and CSV readers behind read_parquet / read_csv (paths, globs, fsspec URLs)."""
+"""The read_* table functions: a FileSource per call (files, format, options, hive partitions,
+one schema) that reads the files it is asked for, each at most once."""
 from __future__ import annotations
 
-import glob as globmod
-import os
+import re
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+from sqlglot import exp
 
-from ..errors import BindError, ExecutionError, NotSupported
+from ..errors import BindError, Error, ExecutionError, NotSupported
+from .formats import CSV, JSON, Arrow, Parquet
+from .paths import expand, partitions
 
-
-def expand(paths: list[str]) -> list[str]:
-    """Local paths, globs and directories -> the files they name, in sorted order."""
-    out = []
-    for p in paths:
-        if "://" in p and not p.startswith("file://"):
-            out.append(p)
-            continue
-        p = p[len("file://"):] if p.startswith("file://") else p
-        if any(c in p for c in "*?["):
-            hits = sorted(globmod.glob(p, recursive=True))
-            if not hits:
-                raise BindError(f"no files match '{p}'")
-            out += hits
-        elif os.path.isdir(p):
-            out += sorted(os.path.join(dp, f) for dp, _, fs in os.walk(p) for f in fs if not f.startswith((".", "_")))
-        elif os.path.exists(p):
-            out.append(p)
-        else:
-            raise BindError(f"no such file: '{p}'")
-    return out
+FORMATS = {
+    "read_parquet": Parquet, "parquet_scan": Parquet,
+    "read_csv": CSV, "read_csv_auto": CSV,
+    "read_json": JSON, "read_json_auto": JSON, "read_ndjson": JSON, "read_ndjson_auto": JSON,
+    "read_arrow": Arrow, "read_ipc": Arrow, "read_feather": Arrow,
+}
+COMMON_OPTIONS = frozenset({"hive_partitioning", "union_by_name", "filename", "binary_as_string"})
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 
 
-def _open(path: str):
-    if "://" in path:
-        import fsspec
+class _Types:
+    """The owner sqltypes.sql_type reports unsupported types to."""
 
-        return fsspec.open(path, "rb").open()
-    return path
+    @staticmethod
+    def unsupported(what, at, default):
+        raise NotSupported(what)
 
 
-def _read_parquet(files: list[str]) -> pa.Table:
-    tables = []
-    for f in files:
-        try:
-            tables.append(pq.read_table(_open(f)))
-        except (pa.ArrowInvalid, OSError) as e:
-            raise ExecutionError(f"cannot read Parquet file '{f}': {e}") from None
-    if len(tables) == 1:
-        return tables[0]
+def arrow_type(name: str) -> pa.DataType:
+    """The Arrow type of a SQL type name ('INTEGER', 'DECIMAL(15,2)', 'VARCHAR', ...)."""
+    from ..engine import types as T
+    from ..sql.sqltypes import sql_type
+
     try:
-        return pa.concat_tables(tables)
-    except pa.ArrowInvalid as e:
-        raise ExecutionError(f"Parquet files {files} have different schemas: {e}") from None
+        node = exp.DataType.build(str(name), dialect="duckdb")
+    except Exception:
+        raise BindError(f"unknown type name '{name}'") from None
+    return T.to_arrow(sql_type(node, _Types, None))
 
 
-def _read_csv(files: list[str], options: dict) -> pa.Table:
-    header = options.get("header", True)
-    delim = options.get("delim", options.get("sep", options.get("delimiter", ",")))
-    read = pacsv.ReadOptions(autogenerate_column_names=not header)
-    parse = pacsv.ParseOptions(delimiter=delim)
-    tables = []
-    for f in files:
-        try:
-            tables.append(pacsv.read_csv(_open(f), read_options=read, parse_options=parse))
-        except (pa.ArrowInvalid, OSError) as e:
-            raise ExecutionError(f"cannot read CSV file '{f}': {e}") from None
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+def _guard(fmt, path: str, fn):
+    """fn() with its failures as typed errors that name the file."""
+    try:
+        return fn()
+    except Error:
+        raise
+    except FileNotFoundError:
+        raise BindError(f"no such file: '{path}'") from None
+    except Exception as e:
+        raise ExecutionError(f"cannot read {fmt.name} file '{path}': {type(e).__name__}: {e}") from None
 
 
-def open_source(fname: str, paths: list[str], options: dict):
-    """(reader, files) for a table function call; the reader returns the whole Arrow table."""
-    if not paths:
-        raise BindError(f"{fname}() needs a path")
-    files = expand(paths)
-    if fname == "read_parquet":
-        unknown = set(options) - {"binary_as_string", "hive_partitioning", "union_by_name", "filename"}
+class FileSource:
+    """The files one read_* call names, with their unified schema; `files_read` lists the files whose
+    data has been read (partition pruning skips the others)."""
+
+    def __init__(self, fname: str, paths: list[str], options: dict):
+        fmt = FORMATS.get(fname)
+        if fmt is None:
+            raise NotSupported(f"table function {fname}()")
+        if not paths:
+            raise BindError(f"{fname}() needs a path")
+        unknown = set(options) - fmt.options - COMMON_OPTIONS
         if unknown:
-            raise NotSupported(f"read_parquet option(s) {sorted(unknown)}")
-        return (lambda: _read_parquet(files)), files
-    if fname == "read_csv" or fname == "read_csv_auto":
-        unknown = set(options) - {"header", "delim", "sep", "delimiter", "auto_detect"}
-        if unknown:
-            raise NotSupported(f"read_csv option(s) {sorted(unknown)}")
-        return (lambda: _read_csv(files, options)), files
-    raise NotSupported(f"table function {fname}()")
+            raise NotSupported(f"{fname} option(s) {sorted(unknown)}")
+        if fmt is JSON and str(options.get("format", "auto")).lower() not in ("auto", "newline_delimited"):
+            raise NotSupported(f"{fname} format='{options['format']}' (only newline-delimited JSON)")
+        self.fmt, self.options = fmt, _typed_options(options)
+        self.files = expand(paths)
+        self.partitions = partitions(self.files, options.get("hive_partitioning"))
+        self.union_by_name = bool(options.get("union_by_name", False))
+        self.files_read: list[str] = []
+        self._cache: dict[str, pa.Table] = {}
+        self.data_schema = self._unified([self._file_schema(f) for f in self.files])
+        extra = [pa.field(k, pa.int64() if all(map(_INTEGER.match, v)) else pa.string())
+                 for k, v in (self.partitions or {}).items()]
+        if options.get("filename"):
+            extra.append(pa.field("filename", pa.string()))
+        names = {f.name for f in extra}
+        self.schema = pa.schema([f for f in self.data_schema if f.name.lower() not in names] + extra)
+
+    def _file_schema(self, path: str) -> pa.Schema:
+        given = _guard(self.fmt, path, lambda: self.fmt.schema(path, self.options))
+        return given if given is not None else self._data(path).schema
+
+    def _data(self, path: str) -> pa.Table:
+        table = self._cache.get(path)
+        if table is None:
+            table = _guard(self.fmt, path, lambda: self.fmt.read(path, self.options))
+            self._cache[path] = table
+            self.files_read.append(path)
+        return table
+
+    def _unified(self, schemas: list[pa.Schema]) -> pa.Schema:
+        first = schemas[0]
+        if not self.union_by_name:
+            for path, s in zip(self.files[1:], schemas[1:]):
+                if [n.lower() for n in s.names] != [n.lower() for n in first.names]:
+                    raise BindError(
+                        f"schema of '{path}' ({', '.join(s.names)}) differs from '{self.files[0]}' "
+                        f"({', '.join(first.names)}); use union_by_name=true to combine columns by name")
+        unified = first
+        for path, s in zip(self.files, schemas):
+            try:
+                unified = pa.unify_schemas([unified, s], promote_options="permissive")
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+                raise BindError(f"column types of '{path}' do not match the other files': {e}") from None
+        return unified
+
+    def partition_table(self) -> pa.Table:
+        """One row per file: its hive partition values, typed as the schema says."""
+        parts = self.partitions or {}
+        return pa.table({k: pa.array(_values(v, self.schema.field(k).type), self.schema.field(k).type)
+                         for k, v in parts.items()})
+
+    def read(self, keep: list[int]) -> pa.Table:
+        """The rows of files number `keep`, in the unified schema with partition columns."""
+        parts = self.partition_table()
+        pieces = []
+        for i in keep:
+            path = self.files[i]
+            table = self._data(path)
+            n = table.num_rows
+            cols = []
+            for f in self.schema:
+                if parts.num_columns and f.name in parts.column_names:
+                    cols.append(pa.repeat(parts.column(f.name)[i], n).cast(f.type))
+                elif f.name == "filename" and self.options.get("filename"):
+                    cols.append(pa.repeat(pa.scalar(path), n))
+                elif f.name in table.column_names:
+                    col = table.column(f.name)
+                    cols.append(col if col.type == f.type else _guard(self.fmt, path, lambda: col.cast(f.type)))
+                else:
+                    cols.append(pa.nulls(n, f.type))
+            pieces.append(pa.table(cols, schema=self.schema))
+        if not pieces:
+            return self.schema.empty_table()
+        return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+
+
+def _values(raw: list[str], t: pa.DataType) -> list:
+    return [int(v) for v in raw] if pa.types.is_integer(t) else raw
+
+
+def _typed_options(options: dict) -> dict:
+    out = dict(options)
+    for key in ("columns", "types", "dtypes"):
+        if key in out:
+            if not isinstance(out[key], dict):
+                raise BindError(f"{key} must be a struct of column names to type names, like {{'a': 'INTEGER'}}")
+            out[key] = {k: arrow_type(v) for k, v in out[key].items()}
+    return out

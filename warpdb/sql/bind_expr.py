@@ -354,6 +354,8 @@ def unsupported_features(tree: exp.Expression, owner) -> None:
 
     known = {type_.__name__.lower() for type_ in list(_DISPATCH) + list(AGGREGATES)} | set(ANONYMOUS_FUNCTIONS)
     for n in tree.walk():
+        if _table_function_argument(n):
+            continue
         if isinstance(n, exp.Window):
             owner.unsupported(f"window function {n.this.sql(dialect='duckdb')[:40]} OVER (...)", n)
         elif isinstance(n, exp.With) and n.args.get("recursive"):
@@ -367,6 +369,16 @@ def unsupported_features(tree: exp.Expression, owner) -> None:
         elif isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous) and type(n) not in _DISPATCH \
                 and type(n) not in AGGREGATES and not isinstance(n, OTHER_SUPPORTED) and not isinstance(n.parent, exp.Table):
             owner.unsupported(f"function {n.sql_name().lower()}()", n)
+
+
+def _table_function_argument(n: exp.Expression) -> bool:
+    """Whether `n` is inside the arguments of a table function (constants the reader checks)."""
+    p = n.parent
+    while p is not None:
+        if isinstance(p, exp.Func) and isinstance(p.parent, exp.Table):
+            return True
+        p = p.parent
+    return False
 
 
 def ast_conjuncts(node: exp.Expression) -> list[exp.Expression]:

@@ -127,7 +127,7 @@ class TableBinder:
 
     def table_function(self, fn) -> tuple[Plan, list[str]]:
         fname = TABLE_FUNCTIONS.get(type(fn)) or (fn.name.lower() if isinstance(fn, exp.Anonymous) else fn.sql_name().lower())
-        args = [fn.this] if fn.args.get("this") is not None else []
+        args = [fn.this] if isinstance(fn.args.get("this"), exp.Expression) else []
         args += list(fn.expressions)
         paths, options = [], {}
         for a in args:
@@ -144,6 +144,13 @@ class TableBinder:
 
 
 def _constant(node):
+    if isinstance(node, exp.Struct):
+        return {(e.this.name if isinstance(e.this, exp.Expression) else str(e.this)): _constant(e.expression)
+                for e in node.expressions}
+    if isinstance(node, exp.Array):
+        return [_constant(x) for x in node.expressions]
+    if isinstance(node, exp.Neg):
+        return -_constant(node.this)
     if isinstance(node, exp.Literal):
         return node.this if node.is_string else float(node.this) if "." in node.this else int(node.this)
     if isinstance(node, exp.Boolean):

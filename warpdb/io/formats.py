@@ -1,0 +1,117 @@
+"""One reader per file format: the schema of a file and its data, as Arrow."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.ipc as ipc
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from .paths import filesystem, is_url
+
+
+def open_file(path: str):
+    """A local path as is, a URL as an open binary fsspec file."""
+    return filesystem(path).open(path, "rb") if is_url(path) else path
+
+
+class Parquet:
+    """Parquet files; the schema comes from the footer alone."""
+
+    name = "Parquet"
+    options = frozenset()
+
+    @staticmethod
+    def schema(path: str, options: dict) -> pa.Schema:
+        return pq.read_schema(open_file(path))
+
+    @staticmethod
+    def read(path: str, options: dict) -> pa.Table:
+        return pq.read_table(open_file(path))
+
+
+class Arrow:
+    """Arrow IPC files and streams (Feather v2 is the IPC file format)."""
+
+    name = "Arrow IPC"
+    options = frozenset()
+
+    @staticmethod
+    def _reader(path: str):
+        data = open_file(path)
+        source = pa.memory_map(data) if isinstance(data, str) else pa.BufferReader(data.read())
+        try:
+            return ipc.open_file(source)
+        except pa.ArrowInvalid:
+            source.seek(0)
+            return ipc.open_stream(source)
+
+    @classmethod
+    def schema(cls, path: str, options: dict) -> pa.Schema:
+        return cls._reader(path).schema
+
+    @classmethod
+    def read(cls, path: str, options: dict) -> pa.Table:
+        return cls._reader(path).read_all()
+
+
+def _given(options: dict) -> pa.Schema | None:
+    cols = options.get("columns")
+    return pa.schema(list(cols.items())) if cols else None
+
+
+class CSV:
+    """Delimited text; `columns` gives every name and type, `types` some types; else inferred."""
+
+    name = "CSV"
+    options = frozenset({"header", "delim", "sep", "delimiter", "quote", "escape", "skip", "nullstr",
+                         "columns", "types", "dtypes", "auto_detect"})
+
+    @staticmethod
+    def schema(path: str, options: dict) -> pa.Schema | None:
+        return _given(options)
+
+    @staticmethod
+    def read(path: str, options: dict) -> pa.Table:
+        header = options.get("header", True)
+        given = _given(options)
+        names = given.names if given is not None else None
+        skip = int(options.get("skip", 0)) + (1 if header and names else 0)
+        read = pacsv.ReadOptions(column_names=names, skip_rows=skip,
+                                 autogenerate_column_names=not header and not names)
+        delim = options.get("delim", options.get("sep", options.get("delimiter", ",")))
+        parse = pacsv.ParseOptions(delimiter=delim, quote_char=options.get("quote", '"'),
+                                   escape_char=options.get("escape", False) or False)
+        types = {} if given is None else {f.name: f.type for f in given}
+        types.update(options.get("types") or options.get("dtypes") or {})
+        nulls = [options["nullstr"]] if "nullstr" in options else [""]
+        convert = pacsv.ConvertOptions(column_types=types, null_values=nulls, strings_can_be_null=True)
+        table = pacsv.read_csv(open_file(path), read_options=read, parse_options=parse, convert_options=convert)
+        return table if given is None else table.select(given.names).cast(given)
+
+
+_JSON_NATIVE = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_string,
+                pa.types.is_decimal, pa.types.is_timestamp)
+
+
+class JSON:
+    """Newline-delimited JSON objects; `columns` gives every name and type, else inferred."""
+
+    name = "JSON"
+    options = frozenset({"columns", "format", "records", "auto_detect"})
+
+    @staticmethod
+    def schema(path: str, options: dict) -> pa.Schema | None:
+        return _given(options)
+
+    @staticmethod
+    def read(path: str, options: dict) -> pa.Table:
+        given = _given(options)
+        if given is None:
+            return pajson.read_json(open_file(path))
+        as_read = pa.schema([f if any(ok(f.type) for ok in _JSON_NATIVE) else pa.field(f.name, pa.string())
+                             for f in given])
+        parse = pajson.ParseOptions(explicit_schema=as_read, unexpected_field_behavior="ignore")
+        table = pajson.read_json(open_file(path), parse_options=parse)
+        return pa.table([pc.cast(table.column(f.name), f.type) for f in given], schema=given)
