@@ -86,7 +86,8 @@ class CSV:
         types = {} if given is None else {f.name: f.type for f in given}
         types.update(options.get("types") or options.get("dtypes") or {})
         nulls = [options["nullstr"]] if "nullstr" in options else [""]
-        convert = pacsv.ConvertOptions(column_types=types, null_values=nulls, strings_can_be_null=True)
+        convert = pacsv.ConvertOptions(column_types=types, null_values=nulls, strings_can_be_null=True,
+                                         quoted_strings_can_be_null=False)
         table = pacsv.read_csv(open_file(path), read_options=read, parse_options=parse, convert_options=convert)
         return table if given is None else table.select(given.names).cast(given)
 
