@@ -89,7 +89,12 @@ class CSV:
         convert = pacsv.ConvertOptions(column_types=types, null_values=nulls, strings_can_be_null=True,
                                          quoted_strings_can_be_null=False)
         table = pacsv.read_csv(open_file(path), read_options=read, parse_options=parse, convert_options=convert)
-        return table if given is None else table.select(given.names).cast(given)
+        if given is not None:
+            return table.select(given.names).cast(given)
+        if not header:
+            width = len(str(table.num_columns - 1))
+            table = table.rename_columns([f"column{i:0{width}d}" for i in range(table.num_columns)])
+        return table
 
 
 _JSON_NATIVE = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_string,

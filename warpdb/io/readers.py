@@ -47,7 +47,9 @@ def _guard(fmt, path: str, fn):
         return fn()
     except Error:
         raise
-    except FileNotFoundError:
+    except FileNotFoundError as e:
+        if isinstance(e.__cause__, OSError) and not isinstance(e.__cause__, FileNotFoundError):
+            raise ExecutionError(f"cannot reach '{path}': {e.__cause__}") from None
         raise BindError(f"no such file: '{path}'") from None
     except Exception as e:
         raise ExecutionError(f"cannot read {fmt.name} file '{path}': {type(e).__name__}: {e}") from None
