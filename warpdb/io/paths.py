@@ -66,7 +66,7 @@ def expand(paths: list[str]) -> list[str]:
             continue
         p = p[len("file://"):] if p.startswith("file://") else p
         if _GLOB.search(p):
-            hits = sorted(h for h in globmod.glob(p, recursive=True) if os.path.isfile(h))
+            hits = sorted(h for h in globmod.glob(p, recursive=True) if os.path.isfile(h) and _visible(h))
             if not hits:
                 raise BindError(f"no files match '{p}'")
             out += hits
@@ -89,8 +89,8 @@ def hive_values(path: str) -> dict[str, str]:
 
 
 def partitions(files: list[str], option) -> dict[str, list[str]] | None:
-    """Hive partition columns -> one value per file, or None when not partitioned. With option None
-    (not given) files are partitioned when every path has the same key=value keys, as DuckDB does."""
+    """Hive partition columns (ordered by name, as DuckDB does) -> one value per file, or None. With
+    option None (not given) files are partitioned when every path has the same key=value keys."""
     if option is False or not files:
         return None
     per_file = [hive_values(f) for f in files]
@@ -101,4 +101,4 @@ def partitions(files: list[str], option) -> dict[str, list[str]] | None:
             bad = next((f for f, v in zip(files, per_file) if list(v) != keys or not keys), files[0])
             raise BindError(f"hive_partitioning: '{bad}' does not have the partition keys {keys} of '{files[0]}'")
         return None
-    return {k.lower(): [v[k] for v in per_file] for k in keys}
+    return {k.lower(): [v[k] for v in per_file] for k in sorted(keys)}
