@@ -128,3 +128,11 @@ def test_arrow_stream_and_file(tmp_path):
     con = warpdb.connect(device="cpu")
     for name in ("s.arrows", "f.arrow"):
         assert con.sql(f"select * from read_arrow('{tmp_path / name}') order by a").arrow().equals(t)
+
+
+def test_parquet_binary_as_string_and_filename(tmp_path):
+    write(pa.table({"b": pa.array([b"ab", b"c"], pa.binary())}), "parquet", tmp_path / "b.parquet")
+    con = warpdb.connect(device="cpu")
+    got = con.sql(f"select b, filename from read_parquet('{tmp_path / 'b.parquet'}', binary_as_string=true, "
+                  "filename=true) order by b").fetchall()
+    assert got == [("ab", str(tmp_path / "b.parquet")), ("c", str(tmp_path / "b.parquet"))]

@@ -17,18 +17,25 @@ def open_file(path: str):
 
 
 class Parquet:
-    """Parquet files; the schema comes from the footer alone."""
+    """Parquet files; the schema comes from the footer alone. `binary_as_string` reads BLOBs as text."""
 
     name = "Parquet"
-    options = frozenset()
+    options = frozenset({"binary_as_string"})
 
     @staticmethod
-    def schema(path: str, options: dict) -> pa.Schema:
-        return pq.read_schema(open_file(path))
+    def _as_read(schema: pa.Schema, options: dict) -> pa.Schema:
+        if not options.get("binary_as_string"):
+            return schema
+        return pa.schema([f.with_type(pa.string()) if pa.types.is_binary(f.type) else f for f in schema])
 
-    @staticmethod
-    def read(path: str, options: dict) -> pa.Table:
-        return pq.read_table(open_file(path))
+    @classmethod
+    def schema(cls, path: str, options: dict) -> pa.Schema:
+        return cls._as_read(pq.read_schema(open_file(path)), options)
+
+    @classmethod
+    def read(cls, path: str, options: dict) -> pa.Table:
+        table = pq.read_table(open_file(path))
+        return table.cast(cls._as_read(table.schema, options))
 
 
 class Arrow:
@@ -105,7 +112,7 @@ class JSON:
     """Newline-delimited JSON objects; `columns` gives every name and type, else inferred."""
 
     name = "JSON"
-    options = frozenset({"columns", "format", "records", "auto_detect"})
+    options = frozenset({"columns", "format", "auto_detect"})
 
     @staticmethod
     def schema(path: str, options: dict) -> pa.Schema | None:

@@ -17,7 +17,7 @@ FORMATS = {
     "read_json": JSON, "read_json_auto": JSON, "read_ndjson": JSON, "read_ndjson_auto": JSON,
     "read_arrow": Arrow, "read_ipc": Arrow, "read_feather": Arrow,
 }
-COMMON_OPTIONS = frozenset({"hive_partitioning", "union_by_name", "filename", "binary_as_string"})
+COMMON_OPTIONS = frozenset({"hive_partitioning", "union_by_name", "filename"})
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 
 
