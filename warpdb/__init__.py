@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 from .engine.session import Connection, Result
+from .io.cache import DEFAULT_BYTES
 from .errors import BindError, Cancelled, Error, ExecutionError, NotSupported, OutOfMemory, ParseError, TypeMismatch
 from .frame import Expr, LazyFrame, col, len, lit, when
 
 __version__ = "0.1.0"
 
 
-def connect(device: str = "auto", memory_limit=None) -> Connection:
+def connect(device: str = "auto", memory_limit=None, cache_bytes=DEFAULT_BYTES) -> Connection:
     """A new in-memory database; device is "auto" (GPU when usable, else CPU), "cpu" or "gpu".
 
     `memory_limit` (bytes, or a string such as "60GB") caps the GPU memory the connection's tables
     and queries may hold; a query that needs more raises OutOfMemory and the connection goes on.
+    `cache_bytes` (default 1GB; 0 for none) bounds the page cache of Parquet column chunks.
     """
-    return Connection(device=device, memory_limit=memory_limit)
+    return Connection(device=device, memory_limit=memory_limit, cache_bytes=cache_bytes)
 
 
 __all__ = [

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import BindError
+from ..io import pruning
 from . import types as T
 from .column import Column, from_arrow
 
@@ -42,7 +43,7 @@ class TableEntry:
         est = self._ndv.get(name)
         if est is None:
             n = self.num_rows
-            full = self.table.column(self._by_name[name])
+            full = self._arrow_column(name)
             col = full.take(pa.array(np.linspace(0, n - 1, SAMPLE).astype(np.int64))) if n > SAMPLE else full
             if pa.types.is_string_view(col.type):
                 col = col.cast(pa.string())
@@ -58,6 +59,9 @@ class TableEntry:
             self._ndv[name] = min(est, float(n))
         return self._ndv[name]
 
+    def _arrow_column(self, name: str) -> pa.ChunkedArray:
+        return self.table.column(self._by_name[name])
+
     def column(self, name: str, xp) -> Column:
         key = (id(xp), name)
         col = self._device.get(key)
@@ -71,10 +75,14 @@ class TableEntry:
 class FileEntry(TableEntry):
     """A table read from files (warpdb.io.readers.FileSource): the schema is known at planning, the
     data is read when first used; re-read when a local file's size or mtime changes. A scan whose
-    filters rule out some hive partitions reads only the other files (`restrict`)."""
+    filters rule out some hive partitions reads only the other files (`restrict`). With a page cache,
+    Parquet is read by row group instead (`scan`): only the scan's columns and the row groups whose
+    statistics leave room for matches, each column chunk through the cache."""
 
-    def __init__(self, name: str, source):
+    def __init__(self, name: str, source, cache=None):
         self.source, self.paths = source, source.files
+        self.cache = cache
+        self.row_groups = cache is not None and source.row_grouped
         self._stamp = self._stamps()
         self._table = None
         self._subsets: dict[tuple[int, ...], TableEntry] = {}
@@ -83,9 +91,43 @@ class FileEntry(TableEntry):
 
     @property
     def table(self) -> pa.Table:
+        if self.row_groups:
+            return self.source.read(range(len(self.paths)), groups=self._all_groups(), cache=self.cache)
         if self._table is None:
             self._table = self.source.read(range(len(self.paths)))
         return self._table
+
+    @property
+    def num_rows(self) -> int:
+        if self.row_groups:
+            return sum(self.source.metadata(p).num_rows for p in self.paths)
+        return self.table.num_rows
+
+    def _all_groups(self) -> dict[int, list[int]]:
+        return {i: list(range(self.source.metadata(p).num_row_groups)) for i, p in enumerate(self.paths)}
+
+    def _arrow_column(self, name: str) -> pa.ChunkedArray:
+        if not self.row_groups:
+            return super()._arrow_column(name)
+        return self.source.read(range(len(self.paths)), [name], self._all_groups(), self.cache).column(0)
+
+    def scan(self, node, keep, stats: list) -> TableEntry:
+        """The scan's columns of the files flagged in `keep` (every file when None), of each only the
+        row groups whose statistics leave room for rows passing the scan's filters; appends the
+        scan's numbers (row groups read of all, bytes read from storage) to `stats`."""
+        src = self.source
+        files = range(len(self.paths)) if keep is None else [int(i) for i in np.flatnonzero(keep)]
+        special = self.partition_columns | ({"filename"} if src.options.get("filename") else set())
+        types = {f.cid: (name, f.dtype) for f, name in zip(node.schema, node.columns) if name not in special}
+        groups = {i: pruning.row_groups(src.metadata(self.paths[i]), node.filters, types) for i in files}
+        before = (src.row_groups_read, src.bytes_read)
+        table = src.read(files, list(dict.fromkeys(node.columns)), groups, self.cache)
+        stats.append({
+            "table": node.table, "files": [self.paths[i] for i in files],
+            "row_groups_total": sum(src.metadata(p).num_row_groups for p in self.paths),
+            "row_groups_read": sum(map(len, groups.values())),
+            "row_groups_from_storage": src.row_groups_read - before[0], "bytes_read": src.bytes_read - before[1]})
+        return TableEntry(self.name, table)
 
     def partition_column(self, name: str, xp) -> Column:
         """One value per file of partition column `name`, as a device column."""
@@ -128,10 +170,11 @@ class ViewEntry:
 class Catalog:
     """Name -> table or view; `version` changes whenever the catalog does (plan cache key)."""
 
-    def __init__(self):
+    def __init__(self, cache=None):
         self.entries: dict[str, object] = {}
         self.version = 0
         self.file_sources: dict[tuple, FileEntry] = {}
+        self.cache = cache
 
     def get(self, name: str):
         return self.entries.get(name.lower())
@@ -162,6 +205,6 @@ class Catalog:
         key = (fname, tuple(paths), repr(sorted(options.items())))
         entry = self.file_sources.get(key)
         if entry is None or not entry.fresh():
-            entry = FileEntry(fname, FileSource(fname, paths, options))
+            entry = FileEntry(fname, FileSource(fname, paths, options), self.cache)
             self.file_sources[key] = entry
         return entry

@@ -23,8 +23,8 @@ from .physical.expressions import Evaluator
 
 
 class ExecutionContext:
-    """Per-query runtime state: the backend, the evaluator, the per-node profile and an optional
-    `cancelled()` callable polled before each operator."""
+    """Per-query runtime state: the backend, the evaluator, the per-node profile, the file scans'
+    numbers (`scans`) and an optional `cancelled()` callable polled before each operator."""
 
     def __init__(self, xp, to_host, sync=None, cancelled=None):
         self.xp, self.to_host = xp, to_host
@@ -34,6 +34,7 @@ class ExecutionContext:
         self.operator = "planning"
         self.cancelled = cancelled
         self.key_filters: dict[int, object] = {}
+        self.scans: list[dict] = []
 
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
@@ -94,16 +95,19 @@ def _(node: Scan, ctx, *inputs):
 
 def _pruned(node: Scan, ctx):
     """The scan's source, less the hive partitions (files) its filters on partition columns rule
-    out: those filters are evaluated once per file, over the file's partition values."""
-    parts = getattr(node.source, "partition_columns", None)
-    if not parts or not node.filters:
-        return node.source
-    names = {f.cid: n for f, n in zip(node.schema, node.columns) if n in parts}
-    preds = [p for p in node.filters if p.cids() and p.cids() <= set(names)]
-    if not preds:
-        return node.source
-    files = Batch({cid: node.source.partition_column(n, ctx.xp) for cid, n in names.items()}, len(node.source.paths))
-    return node.source.restrict(ctx.to_host(_mask(ctx, preds, files)))
+    out (those filters are evaluated once per file, over the file's partition values) and, for
+    Parquet, less the row groups whose statistics rule them out."""
+    source, keep = node.source, None
+    parts = getattr(source, "partition_columns", None)
+    if parts and node.filters:
+        names = {f.cid: n for f, n in zip(node.schema, node.columns) if n in parts}
+        preds = [p for p in node.filters if p.cids() and p.cids() <= set(names)]
+        if preds:
+            files = Batch({cid: source.partition_column(n, ctx.xp) for cid, n in names.items()}, len(source.paths))
+            keep = ctx.to_host(_mask(ctx, preds, files))
+    if getattr(source, "row_groups", False):
+        return source.scan(node, keep, ctx.scans)
+    return source if keep is None else source.restrict(keep)
 
 
 def _mask(ctx, conjuncts, batch: Batch):

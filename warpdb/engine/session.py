@@ -12,6 +12,7 @@ from ..errors import BindError, Error, ExecutionError, NotSupported, OutOfMemory
 from ..kernels.backend import array_module, gpu_available, to_host
 from ..sql.bind import bind_query
 from ..sql.parse import parse
+from ..io.cache import DEFAULT_BYTES, PageCache
 from .catalog import Catalog, FileEntry, TableEntry
 from .column import to_arrow
 from .executor import ExecutionContext, evaluate, result_columns
@@ -42,6 +43,7 @@ class Result:
         self._table = table
         self.planning_ms = planning_ms
         self.profile: list = []
+        self.scan_stats: list[dict] = []
 
     def arrow(self, cancelled=None) -> pa.Table:
         """The result as a pyarrow.Table; `cancelled()`, when given, is polled before each operator
@@ -89,10 +91,11 @@ class Connection:
     """A warpdb database: a catalog plus the backend ("cpu" NumPy, "gpu" CuPy) queries run on.
 
     `sync_profile = True` synchronizes the GPU after every operator, so that `Result.profile` and
-    EXPLAIN ANALYZE give per-operator device times (queries run a little slower).
+    EXPLAIN ANALYZE give per-operator device times (queries run a little slower). Parquet column
+    chunks are kept in a page cache of `cache_bytes` (0: none); `cache_stats()` reports on it.
     """
 
-    def __init__(self, device: str = "auto", memory_limit=None):
+    def __init__(self, device: str = "auto", memory_limit=None, cache_bytes=DEFAULT_BYTES):
         if device not in ("auto", "cpu", "gpu"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', not {device!r}")
         if device == "auto":
@@ -100,7 +103,8 @@ class Connection:
         self.xp = array_module(device)
         self.device = device
         self.memory = DeviceMemory(self.xp, device, memory_limit)
-        self.catalog = Catalog()
+        self.cache = PageCache(cache_bytes)
+        self.catalog = Catalog(self.cache)
         self._plans: dict[tuple[str, int], tuple] = {}
         self.sync_profile = False
 
@@ -220,6 +224,8 @@ class Connection:
             r = Result(self, plan, names)
             r.arrow()
             body += "\n\nprofile (operator, ms, rows):\n" + "\n".join(f"  {n} {ms:.3f} {rows}" for n, ms, rows in r.profile)
+            if r.scan_stats:
+                body += "\n\nscans:\n" + "\n".join(f"  {_scan_line(s)}" for s in r.scan_stats)
         return Result(self, table=pa.table({"explain": [body]}))
 
     def _execute(self, plan, names, result: Result, cancelled=None) -> pa.Table:
@@ -241,14 +247,19 @@ class Connection:
             raise OutOfMemory(f"out of memory in {ctx.operator}: the query needs more than {limit}") from None
         except Exception as e:
             raise ExecutionError(f"internal error while running the query: {type(e).__name__}: {e}") from e
-        result.profile = ctx.profile
+        result.profile, result.scan_stats = ctx.profile, ctx.scans
         return pa.Table.from_arrays(arrays, names=list(names))
 
     def tables(self) -> list[str]:
         return self.catalog.names()
 
+    def cache_stats(self) -> dict:
+        """The page cache's hits, misses, evictions, entries, bytes_host, bytes_device and budget."""
+        return self.cache.stats()
+
     def close(self) -> None:
-        self.catalog = Catalog()
+        self.cache.clear()
+        self.catalog = Catalog(self.cache)
         self._plans.clear()
 
     def __enter__(self):
@@ -256,6 +267,14 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _scan_line(s: dict) -> str:
+    """One scan's numbers for EXPLAIN ANALYZE: `Scan t (file): row groups R/T, B bytes read`."""
+    files = s["files"]
+    where = os.path.basename(files[0]) if len(files) == 1 else f"{len(files)} files"
+    return (f"Scan {s['table']} ({where}): row groups {s['row_groups_read']}/{s['row_groups_total']}, "
+            f"{s['bytes_read']} bytes read")
 
 
 def _sql_value(v) -> exp.Expression:

@@ -30,7 +30,22 @@ class Parquet:
 
     @classmethod
     def schema(cls, path: str, options: dict) -> pa.Schema:
-        return cls._as_read(pq.read_schema(open_file(path)), options)
+        return cls.schema_of(cls.metadata(path), options)
+
+    @classmethod
+    def schema_of(cls, meta: pq.FileMetaData, options: dict) -> pa.Schema:
+        return cls._as_read(meta.schema.to_arrow_schema(), options)
+
+    @staticmethod
+    def metadata(path: str) -> pq.FileMetaData:
+        """The footer: row groups, their sizes and statistics."""
+        return pq.read_metadata(open_file(path))
+
+    @classmethod
+    def read_row_group(cls, file: pq.ParquetFile, group: int, columns: list[str], options: dict) -> pa.Table:
+        """Columns `columns` of row group `group` of an open file."""
+        table = file.read_row_group(group, columns=columns)
+        return table.cast(cls._as_read(table.schema, options))
 
     @classmethod
     def read(cls, path: str, options: dict) -> pa.Table:

@@ -26,6 +26,18 @@ def filesystem(url: str):
         raise ExecutionError(f"cannot read '{url}': {e}") from None
 
 
+def stamp(path: str) -> tuple:
+    """A file's version: (size, mtime) locally; (size, etag or modification time) for a URL, as far
+    as its filesystem tells."""
+    if not is_url(path):
+        st = os.stat(path.removeprefix("file://"))
+        return st.st_size, st.st_mtime_ns
+    info = filesystem(path).info(path)
+    version = next((info[k] for k in ("ETag", "etag", "mtime", "LastModified", "last_modified", "created")
+                    if info.get(k) is not None), None)
+    return info.get("size"), str(version)
+
+
 def _visible(path: str) -> bool:
     return not os.path.basename(path.rstrip("/")).startswith((".", "_"))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from ..errors import BindError, Error, ExecutionError, NotSupported
-from .formats import CSV, JSON, Arrow, Parquet
-from .paths import expand, partitions
+from .formats import CSV, JSON, Arrow, Parquet, open_file
+from .paths import expand, partitions, stamp
 
 FORMATS = {
     "read_parquet": Parquet, "parquet_scan": Parquet,
@@ -57,7 +58,8 @@ def _guard(fmt, path: str, fn):
 
 class FileSource:
     """The files one read_* call names, with their unified schema; `files_read` lists the files whose
-    data has been read (partition pruning skips the others)."""
+    data has been read (partition pruning skips the others). Parquet files are read by row group
+    (`row_grouped`): `row_groups_read` and `bytes_read` (compressed column chunks) count the reads."""
 
     def __init__(self, fname: str, paths: list[str], options: dict):
         fmt = FORMATS.get(fname)
@@ -75,7 +77,11 @@ class FileSource:
         self.partitions = partitions(self.files, options.get("hive_partitioning"))
         self.union_by_name = bool(options.get("union_by_name", False))
         self.files_read: list[str] = []
+        self.row_grouped = fmt is Parquet
+        self.row_groups_read = self.bytes_read = 0
         self._cache: dict[str, pa.Table] = {}
+        self._meta: dict[str, object] = {}
+        self._stamps: dict[str, tuple] = {}
         self.data_schema = self._unified([self._file_schema(f) for f in self.files])
         extra = [pa.field(k, pa.int64() if all(map(_INTEGER.match, v)) else pa.string())
                  for k, v in (self.partitions or {}).items()]
@@ -83,8 +89,11 @@ class FileSource:
             extra.append(pa.field("filename", pa.string()))
         names = {f.name for f in extra}
         self.schema = pa.schema([f for f in self.data_schema if f.name.lower() not in names] + extra)
+        self._fields = {f.name.lower(): f for f in self.schema}
 
     def _file_schema(self, path: str) -> pa.Schema:
+        if self.row_grouped:
+            return Parquet.schema_of(self.metadata(path), self.options)
         given = _guard(self.fmt, path, lambda: self.fmt.schema(path, self.options))
         return given if given is not None else self._data(path).schema
 
@@ -95,6 +104,49 @@ class FileSource:
             self._cache[path] = table
             self.files_read.append(path)
         return table
+
+    def metadata(self, path: str):
+        """A Parquet file's footer (read once)."""
+        meta = self._meta.get(path)
+        if meta is None:
+            meta = self._meta[path] = _guard(self.fmt, path, lambda: Parquet.metadata(path))
+        return meta
+
+    def _stamp(self, path: str) -> tuple:
+        if path not in self._stamps:
+            self._stamps[path] = _guard(self.fmt, path, lambda: stamp(path))
+        return self._stamps[path]
+
+    def _row_groups(self, path: str, groups: list[int], names: list[str], cache) -> tuple[pa.Table, int]:
+        """Columns `names` (those the file has) of row groups `groups` of a Parquet file, and their
+        row count; column chunks come from the page cache `cache` when there, else from the file."""
+        meta = self.metadata(path)
+        version = self._stamp(path)
+        cache.stamp(path, version)
+        types = Parquet.schema_of(meta, self.options)
+        index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+        names = [n for n in names if n in index and n in types.names]
+        chunks: dict[str, list] = {n: [] for n in names}
+        file = None
+        for g in groups:
+            keys = {n: (path, *version, g, n) for n in names}
+            got = {n: cache.get(k) for n, k in keys.items()}
+            missing = [n for n in names if got[n] is None]
+            if missing:
+                if file is None:
+                    file = _guard(self.fmt, path, lambda: pq.ParquetFile(open_file(path)))
+                table = _guard(self.fmt, path, lambda: Parquet.read_row_group(file, g, missing, self.options))
+                self.row_groups_read += 1
+                self.bytes_read += sum(meta.row_group(g).column(index[n]).total_compressed_size for n in missing)
+                if path not in self.files_read:
+                    self.files_read.append(path)
+                for n in missing:
+                    got[n] = table.column(n)
+                    cache.put(keys[n], got[n])
+            for n in names:
+                chunks[n].extend(got[n].chunks)
+        n_rows = sum(meta.row_group(g).num_rows for g in groups)
+        return pa.table({n: pa.chunked_array(chunks[n], type=types.field(n).type) for n in names}), n_rows
 
     def _unified(self, schemas: list[pa.Schema]) -> pa.Schema:
         first = schemas[0]
@@ -118,16 +170,25 @@ class FileSource:
         return pa.table({k: pa.array(_values(v, self.schema.field(k).type), self.schema.field(k).type)
                          for k, v in parts.items()})
 
-    def read(self, keep: list[int]) -> pa.Table:
-        """The rows of files number `keep`, in the unified schema with partition columns."""
+    def read(self, keep, columns=None, groups=None, cache=None) -> pa.Table:
+        """The rows of files number `keep`, in the unified schema with partition columns; only
+        `columns` (lower-case names) when given; when `groups` is, only row groups groups[i] of
+        Parquet file i, read through the page cache `cache`."""
         parts = self.partition_table()
-        pieces = []
+        schema = self.schema if columns is None else pa.schema([self._fields[c] for c in columns])
+        pieces, total = [], 0
         for i in keep:
             path = self.files[i]
-            table = self._data(path)
-            n = table.num_rows
+            if groups is None:
+                table = self._data(path)
+                n = table.num_rows
+            else:
+                data = [n for n in schema.names if n not in parts.column_names
+                        and not (n == "filename" and self.options.get("filename"))]
+                table, n = self._row_groups(path, groups[i], data, cache)
+            total += n
             cols = []
-            for f in self.schema:
+            for f in schema:
                 if parts.num_columns and f.name in parts.column_names:
                     cols.append(pa.repeat(parts.column(f.name)[i], n).cast(f.type))
                 elif f.name == "filename" and self.options.get("filename"):
@@ -137,9 +198,11 @@ class FileSource:
                     cols.append(col if col.type == f.type else _guard(self.fmt, path, lambda: col.cast(f.type)))
                 else:
                     cols.append(pa.nulls(n, f.type))
-            pieces.append(pa.table(cols, schema=self.schema))
+            pieces.append(pa.table(cols, schema=schema))
+        if not schema:
+            return pa.table({"rows": pa.nulls(total)}).select([])
         if not pieces:
-            return self.schema.empty_table()
+            return schema.empty_table()
         return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
 
 
