@@ -58,8 +58,9 @@ def _guard(fmt, path: str, fn):
 
 class FileSource:
     """The files one read_* call names, with their unified schema; `files_read` lists the files whose
-    data has been read (partition pruning skips the others). Parquet files are read by row group
-    (`row_grouped`): `row_groups_read` and `bytes_read` (compressed column chunks) count the reads."""
+    data has been used (partition pruning skips the others). Parquet files are read by row group
+    (`row_grouped`): `row_groups_read` and `bytes_read` (compressed column chunks) count the reads
+    from storage, which the page cache saves."""
 
     def __init__(self, fname: str, paths: list[str], options: dict):
         fmt = FORMATS.get(fname)
@@ -138,8 +139,6 @@ class FileSource:
                 table = _guard(self.fmt, path, lambda: Parquet.read_row_group(file, g, missing, self.options))
                 self.row_groups_read += 1
                 self.bytes_read += sum(meta.row_group(g).column(index[n]).total_compressed_size for n in missing)
-                if path not in self.files_read:
-                    self.files_read.append(path)
                 for n in missing:
                     got[n] = table.column(n)
                     cache.put(keys[n], got[n])
@@ -186,6 +185,8 @@ class FileSource:
                 data = [n for n in schema.names if n not in parts.column_names
                         and not (n == "filename" and self.options.get("filename"))]
                 table, n = self._row_groups(path, groups[i], data, cache)
+                if groups[i] and path not in self.files_read:
+                    self.files_read.append(path)
             total += n
             cols = []
             for f in schema:
