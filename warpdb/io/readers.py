@@ -136,7 +136,7 @@ class FileSource:
             if missing:
                 if file is None:
                     file = _guard(self.fmt, path, lambda: pq.ParquetFile(open_file(path)))
-                table = _guard(self.fmt, path, lambda: Parquet.read_row_group(file, g, missing, self.options))
+                table = _guard(self.fmt, path, lambda f=file, g=g, m=missing: Parquet.read_row_group(f, g, m, self.options))
                 self.row_groups_read += 1
                 self.bytes_read += sum(meta.row_group(g).column(index[n]).total_compressed_size for n in missing)
                 for n in missing:
