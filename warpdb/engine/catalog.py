@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,6 +13,8 @@ from ..errors import BindError
 from ..io import pruning
 from . import types as T
 from .column import Column, from_arrow
+
+_SCAN_MEMO = 8  # scans of a file source whose converted columns are kept while their chunks stay cached
 
 
 SAMPLE = 8192
@@ -77,7 +80,8 @@ class FileEntry(TableEntry):
     data is read when first used; re-read when a local file's size or mtime changes. A scan whose
     filters rule out some hive partitions reads only the other files (`restrict`). With a page cache,
     Parquet is read by row group instead (`scan`): only the scan's columns and the row groups whose
-    statistics leave room for matches, each column chunk through the cache."""
+    statistics leave room for matches, each column chunk through the cache; a repeated scan served
+    wholly from the cache reuses its converted columns."""
 
     def __init__(self, name: str, source, cache=None):
         self.source, self.paths = source, source.files
@@ -86,6 +90,7 @@ class FileEntry(TableEntry):
         self._stamp = self._stamps()
         self._table = None
         self._subsets: dict[tuple[int, ...], TableEntry] = {}
+        self._scans: OrderedDict[tuple, TableEntry] = OrderedDict()
         self._describe(name, source.schema)
         self.partition_columns = frozenset(k.lower() for k in source.partitions or ())
 
@@ -121,13 +126,23 @@ class FileEntry(TableEntry):
         types = {f.cid: (name, f.dtype) for f, name in zip(node.schema, node.columns) if name not in special}
         groups = {i: pruning.row_groups(src.metadata(self.paths[i]), node.filters, types) for i in files}
         before = (src.row_groups_read, src.bytes_read)
-        table = src.read(files, list(dict.fromkeys(node.columns)), groups, self.cache)
+        columns = list(dict.fromkeys(node.columns))
+        table = src.read(files, columns, groups, self.cache)
+        from_storage = src.row_groups_read - before[0]
         stats.append({
             "table": node.table, "files": [self.paths[i] for i in files],
             "row_groups_total": sum(src.metadata(p).num_row_groups for p in self.paths),
             "row_groups_read": sum(map(len, groups.values())),
-            "row_groups_from_storage": src.row_groups_read - before[0], "bytes_read": src.bytes_read - before[1]})
-        return TableEntry(self.name, table)
+            "row_groups_from_storage": from_storage, "bytes_read": src.bytes_read - before[1]})
+        key = (tuple(files), tuple(tuple(groups[i]) for i in files), tuple(columns))
+        entry = self._scans.get(key)
+        if entry is None or from_storage:
+            entry = TableEntry(self.name, table)
+        self._scans[key] = entry
+        self._scans.move_to_end(key)
+        if len(self._scans) > _SCAN_MEMO:
+            self._scans.popitem(last=False)
+        return entry
 
     def partition_column(self, name: str, xp) -> Column:
         """One value per file of partition column `name`, as a device column."""

@@ -127,23 +127,23 @@ class FileSource:
         types = Parquet.schema_of(meta, self.options)
         index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
         names = [n for n in names if n in index and n in types.names]
-        chunks: dict[str, list] = {n: [] for n in names}
-        file = None
-        for g in groups:
-            keys = {n: (path, *version, g, n) for n in names}
-            got = {n: cache.get(k) for n, k in keys.items()}
-            missing = [n for n in names if got[n] is None]
-            if missing:
-                if file is None:
-                    file = _guard(self.fmt, path, lambda: pq.ParquetFile(open_file(path)))
-                table = _guard(self.fmt, path, lambda f=file, g=g, m=missing: Parquet.read_row_group(f, g, m, self.options))
-                self.row_groups_read += 1
-                self.bytes_read += sum(meta.row_group(g).column(index[n]).total_compressed_size for n in missing)
+        got = {(g, n): cache.get((path, *version, g, n)) for g in groups for n in names}
+        missing_groups = [g for g in groups if any(got[(g, n)] is None for n in names)]
+        if missing_groups:
+            missing = [n for n in names if any(got[(g, n)] is None for g in missing_groups)]
+            file = _guard(self.fmt, path, lambda: pq.ParquetFile(open_file(path)))
+            table = _guard(self.fmt, path, lambda: Parquet.read_row_groups(file, missing_groups, missing, self.options))
+            self.row_groups_read += len(missing_groups)
+            start = 0
+            for g in missing_groups:
+                rows = meta.row_group(g).num_rows
                 for n in missing:
-                    got[n] = table.column(n)
-                    cache.put(keys[n], got[n])
-            for n in names:
-                chunks[n].extend(got[n].chunks)
+                    if got[(g, n)] is None:
+                        got[(g, n)] = table.column(n).slice(start, rows)
+                        cache.put((path, *version, g, n), got[(g, n)])
+                        self.bytes_read += meta.row_group(g).column(index[n]).total_compressed_size
+                start += rows
+        chunks = {n: [c for g in groups for c in got[(g, n)].chunks] for n in names}
         n_rows = sum(meta.row_group(g).num_rows for g in groups)
         return pa.table({n: pa.chunked_array(chunks[n], type=types.field(n).type) for n in names}), n_rows
 
