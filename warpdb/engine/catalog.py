@@ -116,15 +116,40 @@ class FileEntry(TableEntry):
             return super()._arrow_column(name)
         return self.source.read(range(len(self.paths)), [name], self._all_groups(), self.cache).column(0)
 
-    def scan(self, node, keep, stats: list) -> TableEntry:
-        """The scan's columns of the files flagged in `keep` (every file when None), of each only the
-        row groups whose statistics leave room for rows passing the scan's filters; appends the
-        scan's numbers (row groups read of all, bytes read from storage) to `stats`."""
+    def surviving(self, node, keep) -> dict[int, list[int]]:
+        """File number -> the row groups of the files flagged in `keep` (every file when None) whose
+        statistics leave room for rows passing the scan's filters."""
         src = self.source
         files = range(len(self.paths)) if keep is None else [int(i) for i in np.flatnonzero(keep)]
         special = self.partition_columns | ({"filename"} if src.options.get("filename") else set())
         types = {f.cid: (name, f.dtype) for f, name in zip(node.schema, node.columns) if name not in special}
-        groups = {i: pruning.row_groups(src.metadata(self.paths[i]), node.filters, types) for i in files}
+        return {i: pruning.row_groups(src.metadata(self.paths[i]), node.filters, types) for i in files}
+
+    def batches(self, node, keep) -> list[dict[int, list[int]]]:
+        """The surviving row groups in batches whose uncompressed size for the scan's columns fits the
+        cache budget (a larger row group alone); one batch when they all fit."""
+        columns = list(dict.fromkeys(node.columns))
+        out, size = [{}], 0
+        for i, groups in self.surviving(node, keep).items():
+            if not groups:
+                out[-1][i] = []
+            for g in groups:
+                bytes_ = self.source.chunk_bytes(self.paths[i], g, columns)
+                if size and size + bytes_ > self.cache.budget:
+                    out.append({})
+                    size = 0
+                out[-1].setdefault(i, []).append(g)
+                size += bytes_
+        return out
+
+    def scan(self, node, keep, stats: list, groups: dict | None = None) -> TableEntry:
+        """The scan's columns of row groups `groups` (file number -> row groups; by default those
+        `surviving` leaves, and only then is the converted table memoized: one batch of a streamed
+        scan is not kept); appends the scan's numbers (row groups read of all, bytes read from
+        storage, batches: 1) to `stats`."""
+        src, memo = self.source, groups is None
+        groups = self.surviving(node, keep) if memo else groups
+        files = list(groups)
         before = (src.row_groups_read, src.bytes_read)
         columns = list(dict.fromkeys(node.columns))
         table = src.read(files, columns, groups, self.cache)
@@ -133,7 +158,9 @@ class FileEntry(TableEntry):
             "table": node.table, "files": [self.paths[i] for i in files],
             "row_groups_total": sum(src.metadata(p).num_row_groups for p in self.paths),
             "row_groups_read": sum(map(len, groups.values())),
-            "row_groups_from_storage": from_storage, "bytes_read": src.bytes_read - before[1]})
+            "row_groups_from_storage": from_storage, "bytes_read": src.bytes_read - before[1], "batches": 1})
+        if not memo:
+            return TableEntry(self.name, table)
         key = (tuple(files), tuple(tuple(groups[i]) for i in files), tuple(columns))
         entry = self._scans.get(key)
         if entry is None or from_storage:

@@ -16,7 +16,7 @@ from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Sc
 from .physical import aggregate as agg_op
 from .physical import fused, key_filter
 from .physical import join as join_op
-from .physical import setops
+from .physical import setops, streamed
 from .physical import sort as sort_op
 from .physical.batch import Batch
 from .physical.expressions import Evaluator
@@ -39,7 +39,12 @@ class ExecutionContext:
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     """Evaluate `plan`: its children, then its own step (timed into ctx.profile; with ctx.sync the
-    device is synchronized before each step's clock stops, so GPU times are per operator)."""
+    device is synchronized before each step's clock stops, so GPU times are per operator). An
+    Aggregate over a Parquet scan larger than the cache budget runs in batches (physical.streamed)."""
+    if isinstance(plan, Aggregate) and id(plan) not in ctx.key_filters:
+        out = streamed.aggregate(plan, ctx, evaluate)
+        if out is not None:
+            return out
     found = key_filter.candidate(plan) if isinstance(plan, Join) else None
     if found is None:
         inputs = [evaluate(c, ctx) for c in plan.children()]

@@ -274,7 +274,7 @@ def _scan_line(s: dict) -> str:
     files = s["files"]
     where = os.path.basename(files[0]) if len(files) == 1 else f"{len(files)} files"
     return (f"Scan {s['table']} ({where}): row groups {s['row_groups_read']}/{s['row_groups_total']}, "
-            f"{s['bytes_read']} bytes read")
+            f"{s['bytes_read']} bytes read" + (f", {s['batches']} batches" if s["batches"] > 1 else ""))
 
 
 def _sql_value(v) -> exp.Expression:

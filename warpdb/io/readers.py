@@ -118,6 +118,13 @@ class FileSource:
             self._stamps[path] = _guard(self.fmt, path, lambda: stamp(path))
         return self._stamps[path]
 
+    def chunk_bytes(self, path: str, group: int, names: list[str]) -> int:
+        """Uncompressed bytes of the column chunks of `names` (those the file has) in row group `group`."""
+        meta = self.metadata(path)
+        index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+        rg = meta.row_group(group)
+        return sum(rg.column(index[n]).total_uncompressed_size for n in names if n in index)
+
     def _row_groups(self, path: str, groups: list[int], names: list[str], cache) -> tuple[pa.Table, int]:
         """Columns `names` (those the file has) of row groups `groups` of a Parquet file, and their
         row count; column chunks come from the page cache `cache` when there, else from the file."""
