@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from warpdb.kernels.jit import compiled
+
 MAX_SLOTS = 2048
 _BLOCK = 256
 _GRID = 264
@@ -37,7 +39,6 @@ extern "C" __global__ void NAME(const long long* idx, const T* vals, long long n
     }
 }
 """
-_cache: dict[tuple, object] = {}
 
 
 def supports(target, op: str) -> bool:
@@ -46,15 +47,11 @@ def supports(target, op: str) -> bool:
 
 
 def _kernel(xp, op: str, dtype: str, counting: bool):
-    key = (op, dtype, counting)
-    k = _cache.get(key)
-    if k is None:
-        ctype, atomic, init = _OPS[(op, dtype)]
-        name = f"priv_{op}_{dtype}{'_count' if counting else ''}"
-        src = (_SRC.replace("NAME", name).replace("ATOMIC", atomic).replace("INIT", init)
-               .replace("VALUE", "(T)1" if counting else "vals[i]").replace("T", ctype))
-        k = _cache[key] = xp.RawKernel(src, name)
-    return k
+    ctype, atomic, init = _OPS[(op, dtype)]
+    name = f"priv_{op}_{dtype}{'_count' if counting else ''}"
+    src = (_SRC.replace("NAME", name).replace("ATOMIC", atomic).replace("INIT", init)
+           .replace("VALUE", "(T)1" if counting else "vals[i]").replace("T", ctype))
+    return compiled(src, lambda: xp.RawKernel(src, name))
 
 
 def scatter(xp, op: str, target, idx, vals) -> None:

@@ -90,7 +90,15 @@ def sum_int_exact(layout, values, valid):
         return s >> 32, s & _LOW32, count_valid(layout, valid) > 0
     lo = _seg_sum_int(layout, (v & _LOW32).astype(xp.uint64), xp.uint64)
     hi = _seg_sum_int(layout, v >> 32, xp.int64)
-    return hi + (lo >> 32).astype(xp.int64), (lo & _LOW32).astype(xp.int64), count_valid(layout, valid) > 0
+    return (*split_sums_to_hi_lo(xp, hi, lo), count_valid(layout, valid) > 0)
+
+
+def split_sums_to_hi_lo(xp, hi_sum, lo_sum):
+    """``(hi, lo)`` as ``sum_int_exact`` gives them, from sums of the values' high halves (``v >> 32``)
+    and of their low halves (``v & 0xFFFFFFFF``, int64 or uint64): value = hi * 2**32 + lo."""
+    shift = lo_sum.dtype.type(32)
+    low = lo_sum.dtype.type(_LOW32)
+    return hi_sum + (lo_sum >> shift).astype(xp.int64), (lo_sum & low).astype(xp.int64)
 
 
 def combine_hi_lo_to_int64(xp, hi, lo):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from warpdb.kernels.jit import compiled
+
 _CACHE_ENTRIES = 64
 
 
@@ -148,16 +150,6 @@ extern "C" __global__ void like_match(const long long* offsets, const unsigned c
     out[i] = ok;
 }
 """
-_kernels: dict[str, object] = {}
-
-
-def _kernel(xp, name: str, src: str):
-    k = _kernels.get(name)
-    if k is None:
-        k = _kernels[name] = xp.RawKernel(src, name)
-    return k
-
-
 def like_match(xp, ds: DeviceStrings, pattern: LikePattern, ignore_case: bool = False):
     """Per entry of ``ds``: does it match ``pattern``? (device bool array). ILIKE folds ASCII only:
     callers use it when ``ds.ascii`` and ``pattern.ascii``."""
@@ -177,7 +169,7 @@ def like_match(xp, ds: DeviceStrings, pattern: LikePattern, ignore_case: bool = 
     d_len = xp.asarray(np.array(lens or [0], np.int32))
     data = ds.data if ds.data.shape[0] else xp.zeros(1, np.uint8)
     block = 256
-    _kernel(xp, "like_match", _LIKE_SRC)(
+    compiled("like_match", lambda: xp.RawKernel(_LIKE_SRC, "like_match"))(
         ((n + block - 1) // block,), (block,),
         (ds.offsets, data, np.int64(n), d_pat, d_wild, d_start, d_len, np.int32(len(lens)),
          np.int32(pattern.anchor_start), np.int32(pattern.anchor_end), np.int32(ignore_case), out))

@@ -30,6 +30,11 @@ def avg_from_exact(xp, hi, lo, cnt, has, arg_type: DataType) -> Column:
     total = hi.astype(np.float64) * 4294967296.0 + lo.astype(np.float64)
     if arg_type.kind is Kind.DECIMAL:
         total = total / (10.0**arg_type.scale)
+    return avg_from_sum(xp, total, cnt, has)
+
+
+def avg_from_sum(xp, total, cnt, has) -> Column:
+    """AVG (DOUBLE) from per-group float sums and counts; NULL where a group has no value."""
     with np.errstate(all="ignore"):
         mean = total / xp.maximum(cnt, 1)
     return Column(T.FLOAT64, mean, nulls(has))

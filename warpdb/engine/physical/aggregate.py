@@ -12,7 +12,7 @@ from ..expr import AggCall
 from ..types import Kind
 from . import strings
 from . import fused_aggregate
-from .agg_results import avg_from_exact, exact_sum_column, nulls
+from .agg_results import avg_from_exact, avg_from_sum, exact_sum_column, nulls
 from .batch import Batch
 
 
@@ -79,9 +79,7 @@ def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout, sums: dict) -> 
             hi, lo, has = _int_sum(layout, col, sums)
             return avg_from_exact(xp, hi, lo, cnt, has, col.dtype)
         total, has = R.sum_float(layout, col.data, col.valid)
-        with np.errstate(all="ignore"):
-            mean = total / xp.maximum(cnt, 1)
-        return Column(T.FLOAT64, mean, nulls(has))
+        return avg_from_sum(xp, total, cnt, has)
     if fn in ("min", "max"):
         v, has = R.min_max(layout, col.data, col.valid, fn == "max")
         return Column(t, v, nulls(has), col.dictionary, col.dict_sorted)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...kernels.jit import compiled
 from .. import types as T
 from ..expr import Call, ColRef, Expr, Lit
 from ..types import Kind
@@ -15,7 +16,6 @@ from .batch import Batch
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _KINDS = (*T.INTEGER_KINDS, Kind.DATE, Kind.DECIMAL, Kind.BOOL)
 _INT64 = (-(2**63), 2**63 - 1)
-_kernels: dict[tuple[str, str], object] = {}
 
 
 class _Source:
@@ -90,8 +90,6 @@ def split_mask(ev, conjuncts, batch: Batch):
     arrays = [a for _, a in src.params.values()]
     params = ", ".join(f"{a.dtype.name} {name}" for (name, _), a in zip(src.params.values(), arrays))
     body = "out = " + " && ".join(fused) + ";"
-    key = (params, body)
-    kernel = _kernels.get(key)
-    if kernel is None:
-        kernel = _kernels[key] = ev.xp.ElementwiseKernel(params, "bool out", body, f"warpdb_pred{len(_kernels)}")
+    kernel = compiled(("predicate", params, body),
+                      lambda: ev.xp.ElementwiseKernel(params, "bool out", body, "warpdb_predicate"))
     return kernel(*arrays), rest

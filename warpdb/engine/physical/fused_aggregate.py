@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ExecutionError
+from ...kernels import reduce as R
+from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
 from ..expr import AggCall, Call, ColRef, Expr, Lit
@@ -27,7 +29,6 @@ _GRID = 1056
 _CTYPES = {"int8": "signed char", "int16": "short", "int32": "int", "int64": "long long", "bool": "bool"}
 _ARITH = {"add": "+", "sub": "-", "mul": "*"}
 _LOW32 = 0xFFFFFFFF
-_kernels: dict[str, object] = {}
 
 
 class _Source:
@@ -210,9 +211,7 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
     }}
 }}
 """
-    kernel = _kernels.get(code)
-    if kernel is None:
-        kernel = _kernels[code] = xp.RawKernel(code, "warpdb_group_agg")
+    kernel = compiled(code, lambda: xp.RawKernel(code, "warpdb_group_agg"))
     table = xp.zeros(slots * width, dtype=xp.uint64)
     flags = xp.zeros(1, dtype=xp.int32)
     if n:
@@ -243,9 +242,7 @@ def _finish(xp, node, keys, plan, table, width) -> Batch:
             out[f.cid] = Column(T.INT64, cnt.copy(), None)
             continue
         _, j, arg_t, t = step
-        lo = table[rows, 1 + 2 * j]
-        hi = table[rows, 2 + 2 * j].view(xp.int64) + (lo >> np.uint64(32)).astype(xp.int64)
-        lo = (lo & np.uint64(_LOW32)).astype(xp.int64)
+        hi, lo = R.split_sums_to_hi_lo(xp, table[rows, 2 + 2 * j].view(xp.int64), table[rows, 1 + 2 * j])
         has = cnt > 0
         if step[0] == "sum":
             out[f.cid] = exact_sum_column(xp, (hi, lo, has), t)

@@ -16,12 +16,11 @@ from ..logical import Filter, Project, Scan
 from ..types import Kind
 from . import aggregate as agg_op
 from . import strings
-from .agg_results import avg_from_exact, exact_sum_column, nulls
+from .agg_results import avg_from_exact, avg_from_sum, exact_sum_column, nulls
 from .batch import Batch
 from .setops import concat_columns
 
 DECOMPOSABLE = frozenset({"count_star", "count", "sum", "avg", "min", "max"})
-_LOW32 = 0xFFFFFFFF
 
 
 class _Slice:
@@ -184,11 +183,10 @@ def _final(xp, layout, call, state: list[Column]) -> Column:
         total, has = R.sum_float(layout, state[0].data, state[0].valid)
         if call.func == "sum":
             return Column(call.dtype, total, nulls(has))
-        with np.errstate(all="ignore"):
-            return Column(T.FLOAT64, total / xp.maximum(_sum64(layout, state[1])[0], 1), nulls(has))
+        return avg_from_sum(xp, total, _sum64(layout, state[1])[0], has)
     hi_sum, has = _sum64(layout, state[0])
     lo_sum, _ = _sum64(layout, state[1])
-    hi, lo = hi_sum + (lo_sum >> 32), lo_sum & _LOW32
+    hi, lo = R.split_sums_to_hi_lo(xp, hi_sum, lo_sum)
     if call.func == "sum":
         return exact_sum_column(xp, (hi, lo, has), call.dtype)
     return avg_from_exact(xp, hi, lo, _sum64(layout, state[2])[0], has, arg)
