@@ -43,6 +43,3 @@ class DeviceMemory:
         """Give the pool's unused blocks back (after a query ran out of memory)."""
         if self.pool is not None:
             self.pool.free_all_blocks()
-
-    def used_bytes(self) -> int:
-        return 0 if self.pool is None else int(self.pool.used_bytes())

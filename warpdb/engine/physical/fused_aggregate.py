@@ -126,8 +126,9 @@ def try_aggregate(ev, node, batch: Batch) -> Batch | None:
     if idx is not None and src.neg and idx.shape[0] and bool((idx < 0).any()):
         return None
     table, flags = _run(xp, src, keys, list(sums), slots, width, batch.n)
-    if int(flags[0]):
-        op, t = src.flags[(int(flags[0]) & -int(flags[0])).bit_length() - 1]
+    flagged = int(flags[0])
+    if flagged:
+        op, t = src.flags[(flagged & -flagged).bit_length() - 1]
         raise ExecutionError(f"Overflow in {op} of {t}")
     return _finish(xp, node, keys, plan, table, width)
 

@@ -30,16 +30,10 @@ def candidate(join: Join) -> tuple[int, Aggregate, tuple[int, ...], tuple[Expr, 
         child = join.children()[side]
         own = join.left_keys if side == 0 else join.right_keys
         other = join.right_keys if side == 0 else join.left_keys
-        found, positions, partners = None, [], []
         for key, partner in zip(own, other):
             traced = _trace(child, key)
-            if traced is None or (found is not None and traced[0] is not found):
-                continue
-            found = traced[0]
-            positions.append(traced[1])
-            partners.append(partner)
-        if found is not None:
-            return side, found, tuple(positions[:1]), tuple(partners[:1])
+            if traced is not None:
+                return side, traced[0], (traced[1],), (partner,)
     return None
 
 
