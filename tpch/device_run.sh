@@ -5,26 +5,26 @@
 #     profile:SF  per-operator GPU profile of the 22 queries (python -m tpch.profile)
 #     parity      GPU-vs-CPU kernel checks and the GPU memory-limit test
 #     sqltests    the SQL and TPC-H test files with the GPU backend (WARPDB_DEVICE=gpu)
-#     tests       the complete test suite with the GPU backend
+#     tests       the complete test suite with the GPU backend (pytest-xdist, 8 workers)
 #     bench:SF    python -m tpch --sf SF --device gpu, DuckDB side by side, JSON + plot
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-python3 -m pip install -q --no-index --find-links .whl sqlglot duckdb tpchgen-cli 2>&1 | tail -2
+python3 -m pip install -q --no-deps .whl/*.whl 2>&1 | tail -2
 python3 -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | tail -2
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 export PYTHONUNBUFFERED=1
 for step in "$@"; do
   echo "=== $step ($(date +%T))"
   case "$step" in
-    profile:*) timeout 400 python3 -m tpch.profile --sf "${step#profile:}" --device gpu --repeat 2 --out "$OUT" \
+    profile:*) timeout 400 python3 -m tpch.profile --sf "${step#profile:}" --device gpu --repeat 2 --cprofile --out "$OUT" \
                  2>&1 | tee "$OUT/profile_${step#profile:}.log" | tail -25 ;;
     parity) timeout 150 python3 -m pytest -q -p no:cacheprovider tests/test_kernel_parity.py tests/test_memory_limit.py \
               -rfE 2>&1 | tee "$OUT/parity.log" | tail -15 ;;
     sqltests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout 200 python3 -m pytest -q -p no:cacheprovider --maxfail=50 \
                tests/test_sql_*.py tests/test_tpch_queries.py -rf 2>&1 | tee "$OUT/pytest_gpu_sql.log" | tail -8 ;;
-    tests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout 540 python3 -m pytest -q -p no:cacheprovider --maxfail=50 \
-             tests -rf 2>&1 | tee "$OUT/pytest_gpu.log" | tail -25 ;;
+    tests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout "${TESTS_TIMEOUT:-540}" python3 -m pytest -q -p no:cacheprovider \
+             --maxfail=50 -n 8 tests -rfs 2>&1 | tee "$OUT/pytest_gpu.log" | tail -25 ;;
     bench:*) timeout 260 python3 -m tpch --sf "${step#bench:}" --device gpu --repeat 3 --out "$OUT" 2>&1 | tail -30 ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
