@@ -4,6 +4,7 @@ LRU order and size parsing hold."""
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,7 +14,7 @@ import warpdb
 from tests.io_fixtures import plain
 from tpch.datagen import ensure_data
 from tpch.queryset import query_text
-from warpdb.io.cache import PageCache
+from warpdb.io.cache import Block, Chunk, PageCache
 from warpdb.oracle import compare_tables
 
 
@@ -96,16 +97,26 @@ def test_no_cache_and_budget_parsing(tmp_path):
         warpdb.connect(device="cpu", cache_bytes="lots")
 
 
+def _block(rows: int) -> Block:
+    return Block(np.arange(rows, dtype=np.int64), None)
+
+
+def _put(cache: PageCache, key: tuple, rows: int = 100) -> Chunk:
+    block = _block(rows)
+    chunk = Chunk.of(block, 0, rows)
+    cache.admit([(block, {key: chunk})])
+    return chunk
+
+
 def test_least_recently_used_is_evicted_first():
-    chunk = pa.chunked_array([pa.array(range(100), pa.int64())])
-    cache = PageCache(2 * chunk.nbytes)
-    cache.put(("a",), chunk)
-    cache.put(("b",), chunk)
-    assert cache.get(("a",)) is chunk
-    cache.put(("c",), chunk)
-    assert cache.get(("b",)) is None and cache.get(("a",)) is chunk and cache.get(("c",)) is chunk
-    assert cache.stats()["evictions"] == 1
+    cache = PageCache(2 * 800)
+    a = _put(cache, ("a",))
+    _put(cache, ("b",))
+    assert cache.get(("a",)) is a
+    c = _put(cache, ("c",))
+    assert cache.get(("b",)) is None and cache.get(("a",)) is a and cache.get(("c",)) is c
+    assert cache.stats()["evictions"] == 1 and cache.stats()["bytes_host"] == 1600
     cache.stamp("p", (1, 1))
-    cache.put(("p", 1, 1, 0, "x"), chunk)
+    _put(cache, ("p", 1, 1, 0, "x"))
     cache.stamp("p", (2, 1))
     assert cache.get(("p", 1, 1, 0, "x")) is None
