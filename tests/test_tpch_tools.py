@@ -177,3 +177,16 @@ def test_report_summary_arithmetic():
     assert report["geomean_speedup"] == pytest.approx(1.0)
     assert (report["warpdb_total_ms"], report["duckdb_total_ms"]) == (30.0, 30.0)
     assert report_stem(report) == "tpch_sf1_gpu_NVIDIA-H100-80GB-HBM3"
+
+
+def test_load_bench_runs_on_the_cpu(sf001, tmp_path):
+    from tpch import load_bench
+
+    assert load_bench.main(["--sf", "0.01", "--device", "cpu", "--repeat", "1", "--out", str(tmp_path),
+                            "--data-root", str(sf001.parent)]) == 0
+    (path,) = tmp_path.glob("load_sf0.01_cpu_*.json")
+    report = json.loads(path.read_text())
+    cold = report["cold"]
+    assert report["ok"] and report["repeated"]["bytes_copied_to_device"] == 0
+    assert cold["rows"] == 60175 and cold["bytes"] == cold["bytes_copied"] == 60175 * 88
+    assert cold["row_groups_from_storage"] > 0 and cold["decode_s"] > 0 and cold["gb_per_s"] > 0

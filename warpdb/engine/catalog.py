@@ -123,9 +123,10 @@ class FileEntry(TableEntry):
 
     def column(self, name: str, xp) -> Column:
         key = (id(xp), name)
-        if key not in self._device and self.source.mapped and self.cache is not None:
+        if key not in self._device and not self.row_groups and self.cache is not None:
             i = self._by_name[name]
-            found = ipc.upload(self.cache.transfers, self.table.column(i), self.columns[i][1], self.source.mapped)
+            arr = self.table.column(i)
+            found = ipc.upload(self.cache.transfers, arr, self.columns[i][1], self.source.mapped)
             if found is not None:
                 self._device[key], sent = found
                 self.source.raw_bytes += sent

@@ -37,7 +37,8 @@ def chunk_codes(arr) -> tuple[np.ndarray, np.ndarray | None, pa.Array, bool]:
         return codes, valid, dictionary, True
     rank = np.empty(len(order), np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    return rank[codes] if len(order) else codes, valid, dictionary.take(pa.array(order)), True
+    codes = rank[codes] if valid is None else np.where(valid, rank[codes], 0).astype(np.int32)
+    return codes, valid, dictionary.take(pa.array(order)), True
 
 
 def unify(xp, codes, chunks: list[tuple[int, int, pa.Array, bool]]) -> tuple[pa.Array, bool]:

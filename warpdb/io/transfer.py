@@ -204,13 +204,13 @@ class CudaTransfers(HostTransfers):
         return CudaLane(self.xp, self.device_id, STAGING_BYTES)
 
     def begin(self) -> None:
-        self.workers()
         self._start = self.xp.cuda.Event()
         self._start.record()
 
     def finish(self) -> tuple[float, float, int]:
         """Copy seconds are the time the device spent copying: the union of the batches' spans."""
         spans = [span for lane in self._all for span in lane.drain()]
+        self._start.synchronize()
         cuda = self.xp.cuda
         times = sorted((cuda.get_elapsed_time(self._start, a), cuda.get_elapsed_time(self._start, b)) for a, b in spans)
         busy, reach = 0.0, float("-inf")
