@@ -3,8 +3,8 @@
 (a) Cold load: every lineitem column TPC-H uses (all but l_comment), from the local Parquet file
 into a fresh connection's page cache (`Connection.preload`): wall seconds, decoded bytes (the columns
 in the backend's form), GB/s, the loader threads' decode seconds, the staging and copy seconds and
-the bytes copied to the device. The connection's loader threads and pinned buffers are started
-first by preloading the nation table. (b) A query over all those columns, repeated: its best time
+the bytes copied to the device. The connection's loader threads and pinned staging buffers are
+started first by loading one column (`warmup`), which is then dropped from the cache. (b) A query over all those columns, repeated: its best time
 and the bytes it copied to the device (0 when served from the cache), checked against DuckDB over
 the same file. Writes OUT/load_sf{SF}_{device}_{card}.json and prints a table.
 """
@@ -61,9 +61,9 @@ def run(args: argparse.Namespace) -> dict:
     need = sum(device_bytes(entry.source, str(entry.paths[0]), g, list(COLUMNS), dict(entry.columns))
                for g in range(entry.source.metadata(entry.paths[0]).num_row_groups))
     con = warpdb.connect(device=args.device, cache_bytes=need + (1 << 30), **_host_tier(args.device))
-    view(con, table_path(data, "nation"), "nation")
     view(con, lineitem, "lineitem")
-    con.preload("nation")
+    warmup = con.preload("lineitem", columns=["l_linenumber"])
+    con.cache.clear()
     cold = con.preload("lineitem", columns=list(COLUMNS))
     cold["gb_per_s"] = cold["bytes"] / cold["wall_s"] / 1e9
     if cold["copy_s"] > 0:
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> dict:
     diff = compare_tables(result, want, ordered=True)
     transfers = con.cache.transfers
     return {"sf": args.sf, "device": con.device, "card": card_name(con.device), "threads": transfers.threads,
-            "kvikio": transfers.kvikio is not None, "columns": list(COLUMNS), "cold": cold,
+            "kvikio": transfers.kvikio is not None, "columns": list(COLUMNS), "warmup": warmup, "cold": cold,
             "cache": {k: stats[k] for k in ("entries", "bytes_device", "bytes_host", "budget")},
             "repeated": repeated, "ok": diff is None, "error": diff}
 

@@ -109,6 +109,8 @@ def host_parts(arr, dtype: DataType, fits: bool = False) -> tuple[np.ndarray, np
         arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if dtype.kind is Kind.VARCHAR:
         return _encode_host(arr)
+    if arr.null_count == 0 and dtype.kind is not Kind.DECIMAL and raw_width(arr.type, dtype):
+        return values_view(arr, T.device_dtype(dtype)), None, None
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     valid = _validity(arr)
@@ -126,6 +128,24 @@ def host_parts(arr, dtype: DataType, fits: bool = False) -> tuple[np.ndarray, np
         a = arr if arr.type == target else arr.cast(target)
         data = a.fill_null(False if dtype.kind is Kind.BOOL else 0).to_numpy(zero_copy_only=False)
     return data.astype(T.device_dtype(dtype), copy=False), valid, None
+
+
+def raw_width(arrow: pa.DataType, dtype: DataType) -> int | None:
+    """Bytes per value when an Arrow array of type `arrow` holds `dtype`'s device form in its values
+    buffer as it is (for a decimal128 of at most 18 digits, in the low 8 of each 16 bytes); else None."""
+    if dtype.kind is Kind.DECIMAL:
+        ok = pa.types.is_decimal128(arrow) and arrow.scale == dtype.scale and dtype.precision <= T.MAX_DECIMAL64_DIGITS
+        return 16 if ok else None
+    if dtype.kind in (Kind.BOOL, Kind.VARCHAR, Kind.NULL, Kind.INTERVAL) or arrow != T.to_arrow(dtype):
+        return None
+    return T.device_dtype(dtype).itemsize
+
+
+def values_view(arr: pa.Array, dt) -> np.ndarray:
+    """The values buffer of a fixed-width Arrow array as a NumPy view of dtype `dt`."""
+    if len(arr) == 0:
+        return np.zeros(0, dt)
+    return np.frombuffer(arr.buffers()[1], dtype=dt, count=len(arr) + arr.offset)[arr.offset :]
 
 
 def _decimal_to_int64(arr: pa.Array, valid, fits: bool) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..engine import types as T
-from ..engine.column import Column
+from ..engine.column import Column, raw_width
 from ..engine.types import Kind
 from ..errors import ExecutionError
 from . import load
@@ -19,7 +19,7 @@ from . import load
 def upload(transfers, arr: pa.ChunkedArray, dtype: T.DataType, mapped: dict) -> tuple[Column, int] | None:
     """The Column of `arr` made from the file bytes of its chunks, and their size; None when
     the column does not qualify. `mapped` gives each memory-mapped file's (address, size)."""
-    width = _width(arr.type, dtype)
+    width = raw_width(arr.type, dtype)
     if width is None or not mapped:
         return None
     places = []
@@ -51,16 +51,6 @@ def upload(transfers, arr: pa.ChunkedArray, dtype: T.DataType, mapped: dict) -> 
     if valid is not None:
         data = xp.where(valid, data, 0).astype(data.dtype, copy=False)
     return Column(dtype, data, valid), len(arr) * width
-
-
-def _width(arrow: pa.DataType, dtype: T.DataType) -> int | None:
-    """Bytes per value of an Arrow type whose values are the engine's form of `dtype`, else None."""
-    if dtype.kind is Kind.DECIMAL:
-        ok = pa.types.is_decimal128(arrow) and dtype.precision <= T.MAX_DECIMAL64_DIGITS and arrow.scale == dtype.scale
-        return 16 if ok else None
-    if dtype.kind in (Kind.BOOL, Kind.VARCHAR, Kind.NULL, Kind.INTERVAL) or arrow != T.to_arrow(dtype):
-        return None
-    return T.device_dtype(dtype).itemsize
 
 
 def _locate(mapped: dict, address: int, nbytes: int) -> tuple[str, int] | None:

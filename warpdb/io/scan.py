@@ -19,7 +19,6 @@ from ..errors import ExecutionError
 from . import dictionaries, load
 from .cache import Block, Chunk
 from .formats import open_file
-from .paths import is_url
 
 SUMMED = ("rows", "row_groups_read", "row_groups_from_storage", "bytes_read", "bytes", "decode_s", "stage_s", "copy_s",
           "bytes_copied", "wall_s")
@@ -164,25 +163,45 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
             col.block.data[p.start : p.start + p.rows] = chunk.data
             if col.block.valid is not None:
                 col.block.valid[p.start : p.start + p.rows] = True if chunk.valid is None else chunk.valid
-    for k, p in enumerate(pieces):
-        missing = [c for c in loads if c.found[k] is None]
-        if not missing:
-            continue
-        present = [c for c in missing if c.arrow.name in p.index]
+    for run in _runs(pieces, loads, max(1, n // (4 * cache.transfers.threads))):
+        first = pieces[run[0]]
+        missing = [c for c in loads if c.found[run[0]] is None]
+        present = [c for c in missing if c.arrow.name in first.index]
         if present:
-            reads += 1
-            rg = p.meta.row_group(p.group)
-            nbytes += sum(rg.column(p.index[c.arrow.name]).total_compressed_size for c in present)
-        decoded.append((k, missing))
-        decodes.append(_decode(source, p, missing, present))
+            reads += len(run)
+            for k in run:
+                rg = pieces[k].meta.row_group(pieces[k].group)
+                nbytes += sum(rg.column(first.index[c.arrow.name]).total_compressed_size for c in present)
+        decoded.append((run, missing))
+        decodes.append(_decode(source, [pieces[k] for k in run], missing, present))
     results, numbers = load.run(cache.transfers, promotions + decodes)
     stats.add(numbers)
-    for (k, missing), result in zip(decoded, results[len(promotions):]):
+    for (run, missing), result in zip(decoded, results[len(promotions):]):
         for col in missing:
-            col.dicts[k] = result[col.name]
+            for k in run:
+                col.dicts[k] = result[col.name]
     source.row_groups_read += reads
     source.bytes_read += nbytes
     return reads, nbytes
+
+
+def _runs(pieces: list[_Piece], loads: list[_Column], rows: int) -> list[list[int]]:
+    """The pieces to decode, as runs of consecutive row groups of one file missing the same
+    columns, of about `rows` rows each (one job each: fewer, larger reads)."""
+    out, size, last = [], 0, None
+    for k, p in enumerate(pieces):
+        missing = tuple(c.found[k] is None for c in loads)
+        if not any(missing):
+            last = None
+            continue
+        key = (p.path, missing)
+        if key == last and size + p.rows <= rows and out[-1][-1] == k - 1:
+            out[-1].append(k)
+            size += p.rows
+        else:
+            out.append([k])
+            size, last = p.rows, key
+    return out
 
 
 def _promote(block: Block, p: _Piece, chunk: Chunk):
@@ -200,48 +219,50 @@ def _promote(block: Block, p: _Piece, chunk: Chunk):
     return job
 
 
-def _decode(source, p: _Piece, missing: list[_Column], present: list[_Column]):
-    """A job reading the row group's chunks of the `present` columns (the others are NULL there),
-    converting them to the engine's form and copying them into their blocks; its result is each
-    column's (dictionary, sorted) for strings (None otherwise)."""
+def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Column]):
+    """A job reading a run of row groups' chunks of the `present` columns (the others are NULL
+    there), converting them to the engine's form and copying them into their blocks; its result is
+    each column's (dictionary, sorted) for strings (None otherwise)."""
+    first = run[0]
+    rows = sum(p.rows for p in run)
 
     def job(lane):
         began = time.thread_time()
-        table = source.guard(p.path, lambda: _read(p, present)) if present else None
-        parts = [source.guard(p.path, lambda c=c: _convert(p, c, table)) for c in missing]
+        table = source.guard(first.path, lambda: _read(run, present)) if present else None
+        parts = [source.guard(first.path, lambda c=c: _convert(first, rows, c, table)) for c in missing]
         seconds = time.thread_time() - began
         out = {}
         for col, (values, valid, dictionary, sorted_) in zip(missing, parts):
             block = col.block
-            lane.write(block.data, p.start, values)
+            lane.write(block.data, first.start, values)
             if block.valid is not None:
-                lane.write(block.valid, p.start, np.ones(p.rows, bool) if valid is None else valid)
+                lane.write(block.valid, first.start, np.ones(rows, bool) if valid is None else valid)
             elif valid is not None and not valid.all():
-                raise ExecutionError(f"'{p.path}': row group {p.group} of column '{col.arrow.name}' holds NULLs "
-                                     "that the file's metadata rules out")
+                raise ExecutionError(f"'{first.path}': row groups {[p.group for p in run]} of column "
+                                     f"'{col.arrow.name}' hold NULLs that the file's metadata rules out")
             out[col.name] = (dictionary, sorted_) if col.dtype.kind is Kind.VARCHAR else None
         return out, seconds
 
     return job
 
 
-def _read(p: _Piece, present: list[_Column]) -> pa.Table:
+def _read(run: list[_Piece], present: list[_Column]) -> pa.Table:
     names = [c.arrow.name for c in present]
     strings = [c.arrow.name for c in present if c.dtype.kind is Kind.VARCHAR]
-    handle = open_file(p.path)
+    handle = open_file(run[0].path)
     try:
-        file = pq.ParquetFile(handle, metadata=p.meta, read_dictionary=strings or None,
-                              memory_map=isinstance(handle, str) and not is_url(p.path))
-        return file.read_row_group(p.group, columns=names, use_threads=False)
+        file = pq.ParquetFile(handle, metadata=run[0].meta, read_dictionary=strings or None)
+        return file.read_row_groups([p.group for p in run], columns=names, use_threads=False)
     finally:
         if not isinstance(handle, str):
             handle.close()
 
 
-def _convert(p: _Piece, col: _Column, table) -> tuple:
-    """(values, validity, dictionary, sorted) of the column's chunk in the engine's form, on the host."""
+def _convert(p: _Piece, rows: int, col: _Column, table) -> tuple:
+    """(values, validity, dictionary, sorted) of the column's chunks in the engine's form, on the
+    host; NULLs where the file (`p`'s) lacks the column."""
     name = col.arrow.name
-    arr = table.column(name) if name in p.index else pa.nulls(p.rows, col.arrow.type)
+    arr = table.column(name) if name in p.index else pa.nulls(rows, col.arrow.type)
     if col.dtype.kind is Kind.VARCHAR:
         return dictionaries.chunk_codes(arr)
     fits = False
