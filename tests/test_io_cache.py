@@ -15,6 +15,7 @@ from tests.io_fixtures import plain
 from tpch.datagen import ensure_data
 from tpch.queryset import query_text
 from warpdb.io.cache import Block, Chunk, PageCache
+from warpdb.io.scan import chunk_key
 from warpdb.io.transfer import HostTransfers
 from warpdb.oracle import compare_tables
 
@@ -104,7 +105,7 @@ def _block(rows: int) -> Block:
 
 def _put(cache: PageCache, key: tuple, rows: int = 100) -> Chunk:
     block = _block(rows)
-    chunk = Chunk.of(block, 0, rows)
+    chunk = Chunk(block, 0, rows)
     cache.admit([(block, {key: chunk})])
     return chunk
 
@@ -138,7 +139,7 @@ def test_repeated_scan_copies_nothing_and_is_a_view_of_the_cached_block(lineitem
     assert scan["bytes_copied"] == 0 and scan["row_groups_from_storage"] == 0 and scan["bytes"] > 0
     node = next(n for n in con.sql(sql).plan.walk() if type(n).__name__ == "Scan")
     cols = entry.scan(node, None, []).columns
-    chunk = con.cache.get((str(path), *entry.source.version(str(path)), 0, "l_orderkey", cols["l_orderkey"].dtype))
+    chunk = con.cache.get(chunk_key(str(path), entry.source.version(str(path)), 0, "l_orderkey", cols["l_orderkey"].dtype))
     assert np.shares_memory(cols["l_orderkey"].data, chunk.data)
     assert cols["l_orderkey"].data.base is chunk.data.base
 

@@ -14,6 +14,7 @@ from tests.test_io_ipc import files  # noqa: F401  (fixture)
 from tests.test_io_load import QUERIES, mixed  # noqa: F401  (fixture)
 from tpch.datagen import ensure_data
 from tpch.queryset import query_text
+from warpdb.io.scan import chunk_key
 from warpdb.kernels.backend import gpu_available
 from warpdb.oracle import compare_tables
 
@@ -62,7 +63,7 @@ def test_cached_chunks_live_in_device_memory_and_repeats_copy_nothing(lineitem):
         con.sql(query_text(q)).arrow()
     assert con.cache_stats()["bytes_copied_to_device"] == copied
     (entry,) = con.catalog.file_sources.values()
-    key = (str(lineitem), *entry.source.version(str(lineitem)), 0, "l_quantity", dict(entry.columns)["l_quantity"])
+    key = chunk_key(str(lineitem), entry.source.version(str(lineitem)), 0, "l_quantity", dict(entry.columns)["l_quantity"])
     assert isinstance(con.cache.get(key).data, cupy.ndarray)
 
 

@@ -4,9 +4,10 @@
 into a fresh connection's page cache (`Connection.preload`): wall seconds, decoded bytes (the columns
 in the backend's form), GB/s, the loader threads' decode seconds, the staging and copy seconds and
 the bytes copied to the device. The connection's loader threads and pinned staging buffers are
-started first by loading one column (`warmup`), which is then dropped from the cache. (b) A query over all those columns, repeated: its best time
-and the bytes it copied to the device (0 when served from the cache), checked against DuckDB over
-the same file. Writes OUT/load_sf{SF}_{device}_{card}.json and prints a table.
+started first by loading one column (`warmup`), which is then dropped from the cache. (b) A query
+over all those columns, repeated: its best time and the bytes it copied to the device (0 when
+served from the cache), checked against DuckDB over the same file. Writes
+OUT/load_sf{SF}_{device}_{card}.json and prints a table.
 """
 from __future__ import annotations
 

@@ -11,9 +11,6 @@ their dictionary on the host; dictionaries are reported apart and not held to a 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
-
 import pyarrow as pa
 
 from ..engine.memory import parse_size
@@ -32,30 +29,35 @@ class Block:
         self.users = 0
 
 
-@dataclass(slots=True)
 class Chunk:
     """One cached column chunk: rows [start, start + rows) of `block` in tier 1; in tier 2 (block
-    None) its own pinned `data` and `valid`. VARCHAR chunks hold codes into `dictionary`."""
+    None) its own pinned `host` arrays (values, validity or None). VARCHAR chunks hold codes into
+    `dictionary`."""
 
-    data: Any
-    valid: Any
-    dictionary: pa.Array | None
-    dict_sorted: bool
-    block: Block | None
-    start: int = 0
+    __slots__ = ("block", "start", "rows", "dictionary", "dict_sorted", "host")
+
+    def __init__(self, block: Block | None, start: int, rows: int, dictionary: pa.Array | None = None,
+                 dict_sorted: bool = False, host: tuple | None = None):
+        self.block, self.start, self.rows, self.host = block, start, rows, host
+        self.dictionary, self.dict_sorted = dictionary, dict_sorted
 
     @property
-    def rows(self) -> int:
-        return int(self.data.shape[0])
+    def data(self):
+        if self.block is None:
+            return self.host[0]
+        return self.block.data[self.start : self.start + self.rows]
+
+    @property
+    def valid(self):
+        if self.block is None:
+            return self.host[1]
+        return None if self.block.valid is None else self.block.valid[self.start : self.start + self.rows]
 
     @property
     def nbytes(self) -> int:
-        return int(self.data.nbytes) + (0 if self.valid is None else int(self.valid.nbytes))
-
-    @classmethod
-    def of(cls, block: Block, start: int, rows: int, dictionary=None, dict_sorted=False) -> "Chunk":
-        valid = None if block.valid is None else block.valid[start : start + rows]
-        return cls(block.data[start : start + rows], valid, dictionary, dict_sorted, block, start)
+        source = self.block if self.block is not None else self
+        width = source.data.itemsize + (0 if source.valid is None else 1)
+        return self.rows * width
 
 
 class PageCache:
@@ -158,8 +160,9 @@ class PageCache:
             self._release(old)
             self.evictions += 1
         copy = self.transfers.demote
-        host = Chunk(copy(chunk.data), None if chunk.valid is None else copy(chunk.valid), chunk.dictionary,
-                     chunk.dict_sorted, None)
+        valid = chunk.valid
+        host = Chunk(None, 0, chunk.rows, chunk.dictionary, chunk.dict_sorted,
+                     (copy(chunk.data), None if valid is None else copy(valid)))
         self._tier2[key] = host
         self._hold(host)
         self.demotions += 1

@@ -35,6 +35,7 @@ class _Piece:
     start: int
     rows: int
     index: dict  # column name -> column number in the file
+    required: frozenset  # the file's columns that cannot hold NULLs
 
 
 @dataclass(slots=True)
@@ -64,7 +65,7 @@ def scan(source, groups: dict[int, list[int]], names: list[str], dtypes: dict, c
         if name in special:
             continue
         arrow = source.field(name)
-        keys = [(p.path, *p.version, p.group, name, dtypes[name]) for p in pieces]
+        keys = [chunk_key(p.path, p.version, p.group, name, dtypes[name]) for p in pieces]
         col = _Column(name, dtypes[name], arrow, keys, [cache.get(k) for k in keys])
         view = _cached_view(col)
         if view is not None:
@@ -75,7 +76,7 @@ def scan(source, groups: dict[int, list[int]], names: list[str], dtypes: dict, c
     reads = _assemble(source, pieces, loads, cache, xp, stats) if loads else (0, 0)
     for col in loads:
         out[col.name] = _finish(xp, col, pieces)
-    cache.admit([(c.block, {k: Chunk.of(c.block, p.start, p.rows, out[c.name].dictionary, out[c.name].dict_sorted)
+    cache.admit([(c.block, {k: Chunk(c.block, p.start, p.rows, out[c.name].dictionary, out[c.name].dict_sorted)
                             for k, p in zip(c.keys, pieces)}) for c in loads if pieces])
     wanted = [c for c in names if c in special]
     if wanted:
@@ -92,16 +93,21 @@ def scan(source, groups: dict[int, list[int]], names: list[str], dtypes: dict, c
                     **stats.as_dict()}
 
 
+def chunk_key(path: str, version: tuple, group: int, name: str, dtype: T.DataType) -> tuple:
+    """The page cache's key of a column chunk in the engine's form of `dtype`."""
+    return (path, *version, group, f"{name}:{dtype}")
+
+
 def _pieces(source, groups: dict, cache) -> list[_Piece]:
     out, start = [], 0
     for i, gs in groups.items():
         path = source.files[i]
         meta, version = source.metadata(path), source.version(path)
         cache.stamp(path, version)
-        index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+        index, required = _columns(meta)
         for g in gs:
             rows = meta.row_group(g).num_rows
-            out.append(_Piece(path, meta, version, g, start, rows, index))
+            out.append(_Piece(path, meta, version, g, start, rows, index, required))
             start += rows
     return out
 
@@ -125,21 +131,27 @@ def _cached_view(col: _Column) -> Column | None:
 def device_bytes(source, path: str, group: int, names: list[str], dtypes: dict) -> int:
     """Bytes the data columns `names` of one row group take in the engine's form."""
     meta = source.metadata(path)
-    index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
     special = source.special_columns()
-    piece = _Piece(path, meta, (), group, 0, meta.row_group(group).num_rows, index)
+    piece = _Piece(path, meta, (), group, 0, meta.row_group(group).num_rows, *_columns(meta))
     width = sum(T.device_dtype(dtypes[c]).itemsize + _may_null(piece, source.field(c).name)
                 for c in names if c not in special)
     return piece.rows * width
 
 
+def _columns(meta) -> tuple[dict, frozenset]:
+    """A file's column numbers by name, and the names of its columns that cannot hold NULLs."""
+    schema = meta.schema
+    columns = [schema.column(j) for j in range(meta.num_columns)]
+    return {c.path: j for j, c in enumerate(columns)}, frozenset(c.path for c in columns if c.max_definition_level == 0)
+
+
 def _may_null(p: _Piece, name: str) -> bool:
     """Whether the row group's chunk of column `name` may hold NULLs, by the file's metadata."""
+    if name in p.required:
+        return False
     j = p.index.get(name)
     if j is None:
         return True
-    if p.meta.schema.column(j).max_definition_level == 0:
-        return False
     stats = p.meta.row_group(p.group).column(j).statistics
     return stats is None or not stats.has_null_count or stats.null_count > 0
 
