@@ -23,32 +23,35 @@ def _strings(codes, dictionary) -> list:
     return pa.array(dictionary).take(pa.array(np.asarray(codes))).to_pylist()
 
 
-def test_chunk_codes_sort_small_dictionaries_and_keep_nulls():
+def test_chunk_codes_keep_parquet_dictionaries_and_nulls():
     arr = pa.array(["b", None, "c", "a", "b", None]).dictionary_encode()
-    codes, valid, dictionary, ordered = dictionaries.chunk_codes(arr)
-    assert ordered and dictionary.to_pylist() == ["a", "b", "c"]
+    codes, valid, dictionary = dictionaries.chunk_codes(arr)
+    assert dictionary.to_pylist() == ["b", "c", "a"]
     assert valid.tolist() == [True, False, True, True, True, False] and codes[1] == codes[5] == 0
     assert [s if v else None for s, v in zip(_strings(codes, dictionary), valid)] == arr.to_pylist()
-    big = pa.array([f"v{i:05d}" for i in range(dictionaries.SORTED_UP_TO + 1)][::-1]).dictionary_encode()
-    codes, valid, dictionary, ordered = dictionaries.chunk_codes(big)
-    assert not ordered and valid is None and _strings(codes, dictionary) == big.to_pylist()
+    runs = pa.chunked_array([pa.array(["x", "y"]).dictionary_encode(), pa.array(["z", "x"]).dictionary_encode()])
+    codes, valid, dictionary = dictionaries.chunk_codes(runs)
+    assert valid is None and _strings(codes, dictionary) == ["x", "y", "z", "x"]
     with_null = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int8()), pa.array(["x", None]))
-    codes, valid, dictionary, _ = dictionaries.chunk_codes(with_null)
+    codes, valid, dictionary = dictionaries.chunk_codes(with_null)
     assert valid.tolist() == [True, False, True] and _strings(codes, dictionary)[0] == "x"
-    codes, valid, dictionary, _ = dictionaries.chunk_codes(pa.chunked_array([pa.array(["q", "r", "q"], pa.string_view())]))
+    codes, valid, dictionary = dictionaries.chunk_codes(pa.chunked_array([pa.array(["q", "r", "q"], pa.string_view())]))
     assert _strings(codes, dictionary) == ["q", "r", "q"] and len(dictionary) == 2
 
 
-def test_unify_remaps_codes_onto_one_dictionary():
-    d1, d2, empty = pa.array(["a", "b"]), pa.array(["c", "a"]), pa.array([], pa.string())
+def test_unify_remaps_codes_onto_one_sorted_dictionary():
+    d1, d2, empty = pa.array(["b", "a"]), pa.array(["c", "b"]), pa.array([], pa.string())
     codes = np.array([1, 0, 0, 1, 1, 0, 0, 0], np.int32)
-    chunks = [(0, 2, d1, True), (2, 0, d2, False), (2, 3, d2, False), (5, 1, d1, True), (6, 2, empty, True)]
-    dictionary, ordered = dictionaries.unify(np, codes, chunks)
-    assert not ordered and sorted(dictionary.to_pylist()) == ["a", "b", "c"]
-    assert _strings(codes[:6], dictionary) == ["b", "a", "c", "a", "a", "a"]
+    valid = np.array([True, True, True, False, True, True, False, False])
+    chunks = [(0, 2, d1, False), (2, 0, d2, False), (2, 3, d2, False), (5, 1, d1, False), (6, 2, empty, True)]
+    dictionary, ordered = dictionaries.unify(np, codes, valid, chunks)
+    assert ordered and dictionary.to_pylist() == ["a", "b", "c"]
+    assert _strings(codes[:6], dictionary) == ["a", "b", "c", "a", "b", "b"]
+    assert codes[3] == codes[6] == codes[7] == 0
     same = np.array([0, 1, 1], np.int32)
-    dictionary, ordered = dictionaries.unify(np, same, [(0, 1, d1, True), (1, 2, pa.array(["a", "b"]), True)])
-    assert ordered and dictionary is d1 and same.tolist() == [0, 1, 1]
+    dictionary, ordered = dictionaries.unify(np, same, None, [(0, 1, d1, False), (1, 2, pa.array(["b", "a"]), False)])
+    assert not ordered and dictionary is d1 and same.tolist() == [0, 1, 1]
+    assert dictionaries.unify(np, same, None, [(0, 3, pa.array(["a", "b"]), False)])[1]
 
 
 def test_decimals_read_as_low_words_match_the_checked_conversion():
@@ -70,7 +73,7 @@ def _random_strings(rng: random.Random, n: int, words: list[str]) -> list:
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
     """Two Parquet files whose row groups hold different string sets in different orders (one
-    column with more distinct values per row group than get sorted), NULLs, decimals stored as
+    column with thousands of distinct values per row group), NULLs, decimals stored as
     INT64 and as fixed-length bytes, and a column only the second file has; DuckDB over the same rows."""
     rng = random.Random(11)
     root = tmp_path_factory.mktemp("mixed")

@@ -175,7 +175,7 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
             col.block.data[p.start : p.start + p.rows] = chunk.data
             if col.block.valid is not None:
                 col.block.valid[p.start : p.start + p.rows] = True if chunk.valid is None else chunk.valid
-    for run in _runs(pieces, loads, max(1, n // (4 * cache.transfers.threads))):
+    for run in _runs(pieces, loads, max(1, n // (2 * cache.transfers.threads))):
         first = pieces[run[0]]
         missing = [c for c in loads if c.found[run[0]] is None]
         present = [c for c in missing if c.arrow.name in first.index]
@@ -276,7 +276,7 @@ def _convert(p: _Piece, rows: int, col: _Column, table) -> tuple:
     name = col.arrow.name
     arr = table.column(name) if name in p.index else pa.nulls(rows, col.arrow.type)
     if col.dtype.kind is Kind.VARCHAR:
-        return dictionaries.chunk_codes(arr)
+        return (*dictionaries.chunk_codes(arr), False)
     fits = False
     if arr.type != col.arrow.type:
         arr = arr.cast(col.arrow.type)
@@ -292,5 +292,5 @@ def _finish(xp, col: _Column, pieces: list[_Piece]) -> Column:
     dictionary, sorted_ = None, False
     if col.dtype.kind is Kind.VARCHAR:
         chunks = [(p.start, p.rows, *col.dicts[k]) for k, p in enumerate(pieces)]
-        dictionary, sorted_ = dictionaries.unify(xp, block.data, chunks)
+        dictionary, sorted_ = dictionaries.unify(xp, block.data, block.valid, chunks)
     return Column(col.dtype, block.data, block.valid, dictionary, sorted_)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-STAGING_BYTES = 8 << 20  # each of a GPU lane's two pinned staging buffers
+STAGING_BYTES = 16 << 20  # each of a GPU lane's two pinned staging buffers
 _ALIGN = 256
 
 
