@@ -148,6 +148,14 @@ def test_privatized_scatter(slots, op):
     same(backend.bincount(np, idx, slots), backend.bincount(cp, cp.asarray(idx), slots))
 
 
+@pytest.mark.parametrize("slots", [privatized.MAX_SLOTS + 1, 1_500_000])
+def test_bincount_many_slots(slots):
+    rng = np.random.default_rng(slots)
+    idx = skewed(rng, 2_000_000, slots)
+    same(backend.bincount(np, idx, slots), backend.bincount(cp, cp.asarray(idx), slots))
+    same(backend.bincount(np, idx[:0], slots), backend.bincount(cp, cp.asarray(idx[:0]), slots))
+
+
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sort_and_top_k(n, seed):
