@@ -1,5 +1,7 @@
 """One-kernel GROUP BY on the GPU for few groups: keys that are string codes or booleans (at most a
-few thousand key combinations), and count/sum/avg of NULL-free integer or decimal expressions.
+few thousand key combinations, or none: a global aggregate), and count/sum/avg of NULL-free integer
+or decimal expressions, optionally over only the rows passing a filter (`where`: a scan's
+predicates, evaluated in the same kernel, so no row index is built).
 
 The kernel reads the input columns through the batch's row index (no gathers), evaluates each
 argument expression with the same overflow rule as the evaluator, and adds every row into a table
@@ -20,6 +22,7 @@ from ..expr import AggCall, Call, ColRef, Expr, Lit
 from ..types import Kind
 from .agg_results import avg_from_exact, exact_sum_column
 from .batch import Batch
+from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
 _REGISTER_WORDS = 96
@@ -102,14 +105,20 @@ def _checked(name: str, op: str, a: str, b: str, t: T.DataType, bit: int) -> str
     return f"long long {name} = {wrapped};\n        if ({bad}) atomicOr(flags, {1 << bit});"
 
 
-def try_aggregate(ev, node, batch: Batch) -> Batch | None:
-    """The aggregate's output batch from the fused kernel, or None when the plan does not fit it."""
-    if ev.xp is np or not node.keys:
+def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
+    """The aggregate's output batch from the fused kernel over the rows of `batch` passing every
+    conjunct of `where`, or None when the plan does not fit it."""
+    if ev.xp is np:
         return None
     src = _Source(batch)
     keys = _keys(src, node.keys)
     if keys is None:
         return None
+    pred = PredicateSource(ev, batch, lambda e: (got := src.column(e)) and got[0])
+    terms = [pred.expr(c) for c in where]
+    if any(t is None for t in terms):
+        return None
+    src.lines[:0] = [f"if (!({' && '.join(terms)})) continue;"] if terms else []
     slots = int(np.prod([card for _, _, card in keys]))
     sums: dict[str, int] = {}
     plan = []
@@ -173,7 +182,7 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
     for _, _, card in reversed(keys):
         strides.append(stride)
         stride *= card
-    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides)))
+    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides))) or "0"
     terms = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
                                                     f"(unsigned long long)({v} >> 32)")]
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
@@ -225,7 +234,7 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
 
 def _finish(xp, node, keys, plan, table, width) -> Batch:
     counts = table[:, 0].view(xp.int64)
-    rows = xp.nonzero(counts > 0)[0]
+    rows = xp.nonzero(counts > 0)[0] if keys else xp.zeros(1, dtype=xp.int64)
     cnt = counts[rows]
     out: dict[int, Column] = {}
     stride = 1

@@ -1,0 +1,205 @@
+"""GPU hash joins over raw integer key columns read through row indices (no gathers, no key ids).
+
+A side is `KeySide`: its key columns (values, valid or None) over base rows, plus an optional row
+index into them (-1 is a NULL row). The build side's rows go into an open-addressing table of row
+numbers (linear probing; a slot is claimed with atomicCAS and keys are compared by reading the
+build columns at the stored row, so any number of key columns works); the probe side looks each
+row up. NULL keys never match. Two operations:
+
+- `unique_pairs`: inner pairs (probe row, build row) in probe order when no build key tuple
+  repeats, else None (the caller joins another way) — one device round trip in all.
+- `presence`: for each probe row, whether its key tuple occurs on the build side (semi/anti
+  joins, key filters) — no round trip.
+
+The CPU twins of both are the key-id kernels (`keys.join_key_ids` with `join.unique_build_pairs` /
+`join.semi_mask`); `tests/test_kernel_parity.py` checks them against each other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from warpdb.kernels.backend import host_ints
+from warpdb.kernels.jit import compiled
+
+_CTYPES = {"int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
+           "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int", "bool": "bool"}
+_BLOCK = 256
+MAX_BUILD_ROWS = 2**30
+
+
+@dataclass(frozen=True)
+class KeySide:
+    """Key columns `(values, valid)` of one join side over base rows, read at `idx` (None: rows
+    0..n-1; -1 entries are NULL rows); `n` rows."""
+
+    columns: tuple
+    idx: object
+    n: int
+
+
+def supported(side: KeySide) -> bool:
+    """Whether the hash kernels can read this side's keys (integer, bool or code columns)."""
+    return all(v.dtype.name in _CTYPES for v, _ in side.columns)
+
+
+def _signature(side: KeySide) -> tuple:
+    return (side.idx is not None, tuple((v.dtype.name, m is not None) for v, m in side.columns))
+
+
+def _params(prefix: str, side: KeySide) -> str:
+    out = [f"const long long* __restrict__ {prefix}idx"]
+    for k, (v, m) in enumerate(side.columns):
+        out.append(f"const {_CTYPES[v.dtype.name]}* __restrict__ {prefix}v{k}")
+        if m is not None:
+            out.append(f"const bool* __restrict__ {prefix}m{k}")
+    return ", ".join(out)
+
+
+def _args(xp, side: KeySide) -> list:
+    out = [side.idx if side.idx is not None else xp.zeros(1, dtype=np.int64)]
+    for v, m in side.columns:
+        out.append(v)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _row(prefix: str, side: KeySide, i: str) -> str:
+    return f"({prefix}idx[{i}])" if side.idx is not None else f"((long long)({i}))"
+
+
+def _valid(prefix: str, side: KeySide, r: str) -> str:
+    parts = [f"{r} >= 0"] + [f"{prefix}m{k}[{r}]" for k, (_, m) in enumerate(side.columns) if m is not None]
+    return " && ".join(parts)
+
+
+def _hash(prefix: str, side: KeySide, r: str) -> str:
+    h = "0x9E3779B97F4A7C15ull"
+    for k in range(len(side.columns)):
+        h = f"mix({h} ^ (unsigned long long)(long long){prefix}v{k}[{r}])"
+    return h
+
+
+def _equal(a: str, sa: KeySide, ra: str, b: str, sb: KeySide, rb: str) -> str:
+    return " && ".join(f"(long long){a}v{k}[{ra}] == (long long){b}v{k}[{rb}]" for k in range(len(sa.columns)))
+
+
+_MIX = """
+__device__ __forceinline__ unsigned long long mix(unsigned long long x) {
+    x ^= x >> 30; x *= 0xBF58476D1CE4E5B9ull; x ^= x >> 27; x *= 0x94D049BB133111EBull; return x ^ (x >> 31);
+}
+"""
+
+
+def _build_kernel(xp, build: KeySide):
+    br = _row("b", build, "i")
+    src = _MIX + f"""
+extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* slots,
+                                      unsigned long long mask, int* repeated) {{
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
+        long long r = {br};
+        if (!({_valid("b", build, "r")})) continue;
+        unsigned long long h = {_hash("b", build, "r")} & mask;
+        while (true) {{
+            int prev = atomicCAS(&slots[h], -1, (int)i);
+            if (prev == -1) break;
+            long long pr = {_row("b", build, "prev")};
+            if ({_equal("b", build, "pr", "b", build, "r")}) {{ *repeated = 1; break; }}
+            h = (h + 1) & mask;
+        }}
+    }}
+}}
+"""
+    return compiled(src, lambda: xp.RawKernel(src, "hash_build"))
+
+
+def _probe_kernel(xp, probe: KeySide, build: KeySide, out_type: str):
+    pr = _row("p", probe, "j")
+    hit, miss = ("s", "-1") if out_type == "int" else ("true", "false")
+    src = _MIX + f"""
+extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_params("b", build)},
+                                      const int* __restrict__ slots, unsigned long long mask, {out_type}* out) {{
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
+        long long r = {pr};
+        {out_type} found = {miss};
+        if ({_valid("p", probe, "r")}) {{
+            unsigned long long h = {_hash("p", probe, "r")} & mask;
+            while (true) {{
+                int s = slots[h];
+                if (s == -1) break;
+                long long br = {_row("b", build, "s")};
+                if ({_equal("p", probe, "r", "b", build, "br")}) {{ found = {hit}; break; }}
+                h = (h + 1) & mask;
+            }}
+        }}
+        out[j] = found;
+    }}
+}}
+"""
+    return compiled(src, lambda: xp.RawKernel(src, "hash_probe"))
+
+
+_COMPACT = r"""
+extern "C" __global__ void hash_compact(long long n, const int* __restrict__ hit,
+                                        const long long* __restrict__ pos, long long* pi, long long* bi) {
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {
+        int s = hit[j];
+        if (s >= 0) { long long k = pos[j] - 1; pi[k] = j; bi[k] = s; }
+    }
+}
+"""
+
+
+def _grid(n: int) -> tuple[int]:
+    return (max(1, min(4096, (n + _BLOCK - 1) // _BLOCK)),)
+
+
+def _table(xp, build: KeySide):
+    """The build side's slot table, its mask and the device flag 'a key tuple repeats'."""
+    capacity = 1 << max(4, (2 * build.n - 1).bit_length())
+    slots = xp.full(capacity, -1, dtype=np.int32)
+    repeated = xp.zeros(1, dtype=np.int32)
+    kernel = _build_kernel(xp, build)
+    kernel(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots,
+                                       np.uint64(capacity - 1), repeated))
+    return slots, np.uint64(capacity - 1), repeated
+
+
+def _probe(xp, probe: KeySide, build: KeySide, slots, mask, out_type: str):
+    out = xp.empty(probe.n, dtype=np.int32 if out_type == "int" else bool)
+    kernel = _probe_kernel(xp, probe, build, out_type)
+    kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build),
+                                       slots, mask, out))
+    return out
+
+
+def unique_pairs(xp, probe: KeySide, build: KeySide):
+    """Inner pairs `(pi, bi)` (int64, in probe order) when no non-NULL build key tuple repeats,
+    else None."""
+    empty = xp.zeros(0, dtype=np.int64)
+    if probe.n == 0 or build.n == 0:
+        return empty, empty.copy()
+    slots, mask, repeated = _table(xp, build)
+    hit = _probe(xp, probe, build, slots, mask, "int")
+    pos = xp.cumsum(hit >= 0, dtype=np.int64)
+    total, again = host_ints(xp, pos[-1], repeated[0])
+    if again:
+        return None
+    pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
+    if total:
+        kernel = compiled(_COMPACT, lambda: xp.RawKernel(_COMPACT, "hash_compact"))
+        kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), hit, pos, pi, bi))
+    return pi, bi
+
+
+def presence(xp, probe: KeySide, build: KeySide):
+    """bool per probe row: its key tuple occurs among the build rows (NULL never does)."""
+    if probe.n == 0 or build.n == 0:
+        return xp.zeros(probe.n, dtype=bool)
+    slots, mask, _ = _table(xp, build)
+    return _probe(xp, probe, build, slots, mask, "bool")
