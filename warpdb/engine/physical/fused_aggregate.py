@@ -5,9 +5,11 @@ predicates, evaluated in the same kernel, so no row index is built).
 
 The kernel reads the input columns through the batch's row index (no gathers), evaluates each
 argument expression with the same overflow rule as the evaluator, and adds every row into a table
-of (count, low-half sum, high-half sum) per group — per-thread registers when the table is small
-(one add per row, flushed once per thread), else shared memory — so the sums are exact and equal
-to the general path's to the last digit. Plans it cannot take return None and run as before.
+of (count, low-half sum, high-half sum) per group — so the sums are exact and equal to the general
+path's to the last digit. When the groups times the sums are few, each thread keeps a count and a
+plain 64-bit sum per group in registers (few registers keep occupancy up), moving a sum into the
+shared table's halves only when the next add would overflow and once at the end; otherwise every
+row adds into the shared table. Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from .batch import Batch
 from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
-_REGISTER_WORDS = 96
+_REGISTER_WORDS = 40
 _MAX_FLAGS = 31
 _BLOCK = 256
 _GRID = 1056
@@ -176,6 +178,18 @@ def _agg_step(src: _Source, call: AggCall, sums: dict[str, int]):
     return (call.func, slot, call.args[0].dtype, call.dtype)
 
 
+_HELPERS = r"""
+__device__ __forceinline__ void move_sum(long long s, unsigned long long* a) {
+    if (s) { atomicAdd(&a[0], (unsigned long long)(s & 0xFFFFFFFFLL)); atomicAdd(&a[1], (unsigned long long)(s >> 32)); }
+}
+__device__ __forceinline__ long long add_or_move(long long s, long long v, unsigned long long* a) {
+    long long t = (long long)((unsigned long long)s + (unsigned long long)v);
+    if (((s ^ t) & (v ^ t)) < 0) { move_sum(s, a); return v; }
+    return t;
+}
+"""
+
+
 def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: int):
     params = [(name, base.data) for name, base in src.params.values()]
     strides, stride = [], 1
@@ -189,18 +203,23 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
     row = "idx[i]" if src.idx is not None else "i"
     body = "\n        ".join(src.lines)
     words = slots * width
-    if words <= _REGISTER_WORDS:
-        setup = "unsigned long long " + ", ".join(f"r{k} = 0ull" for k in range(words)) + ";"
+    if slots * (1 + len(values)) <= _REGISTER_WORDS:
+        setup = "\n    ".join(
+            [f"unsigned int n{g} = 0;" for g in range(slots)]
+            + [f"long long s{g}_{j} = 0;" for g in range(slots) for j in range(len(values))])
         cases = "\n            ".join(
-            f"case {g}: " + " ".join(f"r{g * width + j} += {t};" for j, t in enumerate(terms)) + " break;"
-            for g in range(slots))
+            f"case {g}: n{g} += 1; " + " ".join(
+                f"s{g}_{j} = add_or_move(s{g}_{j}, {v}, acc + {g * width + 1 + 2 * j});" for j, v in enumerate(values))
+            + " break;" for g in range(slots))
         accumulate = f"switch (g) {{\n            {cases}\n        }}"
-        spill = "\n    ".join(f"if (r{k}) atomicAdd(&acc[{k}], r{k});" for k in range(words))
+        spill = "\n    ".join(
+            [f"if (n{g}) atomicAdd(&acc[{g * width}], (unsigned long long)n{g});" for g in range(slots)]
+            + [f"move_sum(s{g}_{j}, acc + {g * width + 1 + 2 * j});" for g in range(slots) for j in range(len(values))])
     else:
         setup = spill = ""
         accumulate = f"unsigned long long* a = acc + (long long)g * {width};\n        " + "\n        ".join(
             f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(terms))
-    code = f"""
+    code = _HELPERS + f"""
 extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, long long n{decl},
         unsigned long long* out, int* flags) {{
     extern __shared__ unsigned long long acc[];
