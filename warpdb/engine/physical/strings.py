@@ -42,10 +42,15 @@ def gather(xp, col: Column, per_entry: pa.Array, dtype: T.DataType) -> Column:
     return Column(dtype, data, valid)
 
 
+HOST_ENTRIES = 4096
+
+
 def device_match(xp, col: Column, op: str, consts: list):
     """Per-entry matches (device bool array) of a LIKE-family op or `eq` with a constant, computed
-    on the GPU; None on the CPU backend or where only Arrow has the semantics (non-ASCII ILIKE)."""
-    if xp is np or len(col.dictionary) == 0:
+    on the GPU; None on the CPU backend, for dictionaries of fewer than HOST_ENTRIES entries (Arrow
+    on the host and one upload cost less than the kernel's uploads and launch) and where only Arrow
+    has the semantics (non-ASCII ILIKE)."""
+    if xp is np or len(col.dictionary) < HOST_ENTRIES:
         return None
     if op in ("like", "ilike"):
         escape = consts[1] if len(consts) > 1 else None
