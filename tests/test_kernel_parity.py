@@ -144,6 +144,11 @@ def test_hash_join_matches_key_id_join(n, seed, nkeys, unique):
         same(expect[1], got[1])
     same(join.semi_mask(np, lid, rid),
          hash_join.presence(cp, _key_side(cp, pcols, pidx, np_rows), _key_side(cp, bcols, bidx, nb)))
+    every = hash_join.all_pairs(cp, _key_side(cp, pcols, pidx, np_rows), _key_side(cp, bcols, bidx, nb))
+    expect_all = join.inner_pairs(np, lid, rid)
+    assert np.all(np.diff(host(every[0])) >= 0)
+    assert sorted(zip(host(every[0]).tolist(), host(every[1]).tolist())) == \
+        sorted(zip(expect_all[0].tolist(), expect_all[1].tolist()))
 
 
 @pytest.mark.parametrize("n", SIZES)

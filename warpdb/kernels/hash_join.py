@@ -10,6 +10,11 @@ row up. NULL keys never match. Two operations:
   repeats, else None (the caller joins another way) — one device round trip in all.
 - `presence`: for each probe row, whether its key tuple occurs on the build side (semi/anti
   joins, key filters) — no round trip.
+- `all_pairs`: every inner pair when build keys repeat: equal keys are chained from their slot
+  (atomicExch pushes a row in front of the slot's head); the probe counts each row's matches,
+  a prefix sum places them and a second probe writes them — one round trip. Pairs come in probe
+  order; a probe row's matches come in chain order, which varies from run to run (as in a
+  parallel hash join anywhere; SQL gives join output no order).
 
 The CPU twins of both are the key-id kernels (`keys.join_key_ids` with `join.unique_build_pairs` /
 `join.semi_mask`); `tests/test_kernel_parity.py` checks them against each other.
@@ -114,6 +119,87 @@ extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* s
 }}
 """
     return compiled(src, lambda: xp.RawKernel(src, "hash_build"))
+
+
+def _chain_build_kernel(xp, build: KeySide):
+    br = _row("b", build, "i")
+    src = _MIX + f"""
+extern "C" __global__ void hash_chain_build(long long n, {_params("b", build)}, int* slots, int* next,
+                                            unsigned long long mask) {{
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
+        long long r = {br};
+        if (!({_valid("b", build, "r")})) continue;
+        unsigned long long h = {_hash("b", build, "r")} & mask;
+        while (true) {{
+            int prev = atomicCAS(&slots[h], -1, (int)i);
+            if (prev == -1) break;
+            long long pr = {_row("b", build, "prev")};
+            if ({_equal("b", build, "pr", "b", build, "r")}) {{ next[i] = atomicExch(&slots[h], (int)i); break; }}
+            h = (h + 1) & mask;
+        }}
+    }}
+}}
+"""
+    return compiled(src, lambda: xp.RawKernel(src, "hash_chain_build"))
+
+
+def _chain_probe_kernel(xp, probe: KeySide, build: KeySide):
+    """Counts each probe row's matches (`write` 0) or writes its pairs from `start` (`write` 1)."""
+    pr = _row("p", probe, "j")
+    src = _MIX + f"""
+extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, {_params("b", build)},
+        const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask, int write,
+        long long* counts, long long* pi, long long* bi) {{
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
+        long long r = {pr};
+        long long at = write ? counts[j] : 0;
+        long long found = 0;
+        if ({_valid("p", probe, "r")}) {{
+            unsigned long long h = {_hash("p", probe, "r")} & mask;
+            while (true) {{
+                int s = slots[h];
+                if (s == -1) break;
+                long long br = {_row("b", build, "s")};
+                if ({_equal("p", probe, "r", "b", build, "br")}) {{
+                    for (int k = s; k != -1; k = next[k]) {{
+                        if (write) {{ pi[at + found] = j; bi[at + found] = k; }}
+                        ++found;
+                    }}
+                    break;
+                }}
+                h = (h + 1) & mask;
+            }}
+        }}
+        if (!write) counts[j] = found;
+    }}
+}}
+"""
+    return compiled(src, lambda: xp.RawKernel(src, "hash_chain_probe"))
+
+
+def all_pairs(xp, probe: KeySide, build: KeySide):
+    """Every inner pair `(pi, bi)` (int64, in probe order; a probe row's matches in chain order)."""
+    empty = xp.zeros(0, dtype=np.int64)
+    if probe.n == 0 or build.n == 0:
+        return empty, empty.copy()
+    capacity = 1 << max(4, (2 * build.n - 1).bit_length())
+    slots = xp.full(capacity, -1, dtype=np.int32)
+    nxt = xp.full(build.n, -1, dtype=np.int32)
+    mask = np.uint64(capacity - 1)
+    _chain_build_kernel(xp, build)(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots, nxt, mask))
+    probe_kernel = _chain_probe_kernel(xp, probe, build)
+    counts = xp.empty(probe.n, dtype=np.int64)
+    args = (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, nxt, mask)
+    probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(0), counts, empty, empty))
+    ends = xp.cumsum(counts)
+    total = host_ints(xp, ends[-1])[0]
+    pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
+    if total:
+        starts = ends - counts
+        probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(1), starts, pi, bi))
+    return pi, bi
 
 
 def _probe_kernel(xp, probe: KeySide, build: KeySide, out_type: str):

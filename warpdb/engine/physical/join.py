@@ -1,6 +1,6 @@
 """Joins of every kind on equi-keys plus residual predicates. On the GPU, integer, code and date keys
-go through hash tables (`kernels.hash_join`) read through the batches' row indices; other keys,
-and joins whose both sides repeat keys, through key ids and merge kernels."""
+go through hash tables (`kernels.hash_join`) read through the batches' row indices; other keys, and
+every join on the CPU, through key ids and merge kernels."""
 from __future__ import annotations
 
 import numpy as np
@@ -96,17 +96,14 @@ def _join_sides(ev, node, left: Batch, right: Batch):
 
 
 def _hash_pairs(xp, lside, rside):
-    """Inner pairs from a hash table on the side whose keys are unique (the smaller side first), or
-    None when both sides repeat keys or a side is too large for the table."""
+    """Inner pairs from a hash table on the smaller side: a table of unique keys first (one probe
+    pass), chained equal keys when that side repeats keys; None when that side is too large."""
     big, small, swapped = (rside, lside, True) if rside.n > lside.n else (lside, rside, False)
-    pairs = None
-    if small.n <= H.MAX_BUILD_ROWS:
-        pairs = H.unique_pairs(xp, big, small)
-    if pairs is None and big.n <= H.MAX_BUILD_ROWS:
-        pairs = H.unique_pairs(xp, small, big)
-        pairs = None if pairs is None else (pairs[1], pairs[0])
-    if pairs is None:
+    if small.n > H.MAX_BUILD_ROWS:
         return None
+    pairs = H.unique_pairs(xp, big, small)
+    if pairs is None:
+        pairs = H.all_pairs(xp, big, small)
     return (pairs[1], pairs[0]) if swapped else pairs
 
 
