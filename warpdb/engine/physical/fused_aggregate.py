@@ -7,9 +7,9 @@ The kernel reads the input columns through the batch's row index (no gathers), e
 argument expression with the same overflow rule as the evaluator, and adds every row into a table
 of (count, low-half sum, high-half sum) per group — so the sums are exact and equal to the general
 path's to the last digit. When the groups times the sums are few, each thread keeps a count and a
-plain 64-bit sum per group in registers (few registers keep occupancy up), moving a sum into the
-shared table's halves only when the next add would overflow and once at the end; otherwise every
-row adds into the shared table. Plans it cannot take return None and run as before.
+plain 64-bit sum per group in its own shared-memory words (indexed by group: no branches, no
+atomics, few registers), moving a sum into the shared table's halves only when the next add would
+overflow and once at the end; otherwise every row adds into the shared table. Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from .batch import Batch
 from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
-_REGISTER_WORDS = 40
+_THREAD_WORDS = 36
+_THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
 _GRID = 1056
@@ -203,18 +204,24 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
     row = "idx[i]" if src.idx is not None else "i"
     body = "\n        ".join(src.lines)
     words = slots * width
-    if slots * (1 + len(values)) <= _REGISTER_WORDS:
-        setup = "\n    ".join(
-            [f"unsigned int n{g} = 0;" for g in range(slots)]
-            + [f"long long s{g}_{j} = 0;" for g in range(slots) for j in range(len(values))])
-        cases = "\n            ".join(
-            f"case {g}: n{g} += 1; " + " ".join(
-                f"s{g}_{j} = add_or_move(s{g}_{j}, {v}, acc + {g * width + 1 + 2 * j});" for j, v in enumerate(values))
-            + " break;" for g in range(slots))
-        accumulate = f"switch (g) {{\n            {cases}\n        }}"
-        spill = "\n    ".join(
-            [f"if (n{g}) atomicAdd(&acc[{g * width}], (unsigned long long)n{g});" for g in range(slots)]
-            + [f"move_sum(s{g}_{j}, acc + {g * width + 1 + 2 * j});" for g in range(slots) for j in range(len(values))])
+    per_thread = slots * (1 + len(values))
+    block = _BLOCK
+    if per_thread <= _THREAD_WORDS:
+        block = _THREAD_BLOCK
+        mine = f"long long* mine = (long long*)(acc + {words}) + (long long)g * {1 + len(values)} * {block} + threadIdx.x;"
+        setup = (f"for (int k = 0; k < {per_thread}; ++k) ((long long*)(acc + {words}))[k * {block} + threadIdx.x] = 0;"
+                 "\n    __syncthreads();")
+        accumulate = "\n        ".join(
+            [mine, "mine[0] += 1;"]
+            + [f"mine[{(1 + j) * block}] = add_or_move(mine[{(1 + j) * block}], {v}, acc + g * {width} + {1 + 2 * j});"
+               for j, v in enumerate(values)])
+        spill = f"""__syncthreads();
+    for (int k = 0; k < {per_thread}; ++k) {{
+        long long v = ((long long*)(acc + {words}))[k * {block} + threadIdx.x];
+        int g = k / {1 + len(values)}, j = k % {1 + len(values)};
+        if (j == 0) {{ if (v) atomicAdd(&acc[g * {width}], (unsigned long long)v); }}
+        else move_sum(v, acc + g * {width} + 2 * j - 1);
+    }}"""
     else:
         setup = spill = ""
         accumulate = f"unsigned long long* a = acc + (long long)g * {width};\n        " + "\n        ".join(
@@ -245,9 +252,9 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
     flags = xp.zeros(1, dtype=xp.int32)
     if n:
         idx = src.idx if src.idx is not None else xp.zeros(1, dtype=xp.int64)
-        grid = min(_GRID, (n + _BLOCK - 1) // _BLOCK)
-        kernel((grid,), (_BLOCK,), (idx, np.int64(n), *[a for _, a in params], table, flags),
-               shared_mem=slots * width * 8)
+        grid = min(_GRID * _BLOCK // block, (n + block - 1) // block)
+        shared = words + (per_thread * block if block == _THREAD_BLOCK else 0)
+        kernel((grid,), (block,), (idx, np.int64(n), *[a for _, a in params], table, flags), shared_mem=shared * 8)
     return table.reshape(slots, width), flags
 
 
