@@ -219,7 +219,7 @@ def _(node: Sort, ctx, batch):
 def _(node: Limit, ctx, batch):
     start = min(node.offset, batch.n)
     stop = batch.n if node.limit is None else min(start + node.limit, batch.n)
-    return batch.take(ctx.xp, ctx.xp.arange(start, stop, dtype=np.int64))
+    return batch.take(ctx.xp, ctx.xp.arange(start, stop, dtype=np.int64), False)
 
 
 @step.register
