@@ -144,6 +144,8 @@ def test_hash_join_matches_key_id_join(n, seed, nkeys, unique):
         same(expect[1], got[1])
     same(join.semi_mask(np, lid, rid),
          hash_join.presence(cp, _key_side(cp, pcols, pidx, np_rows), _key_side(cp, bcols, bidx, nb)))
+    same(join.semi_mask(np, rid, lid),
+         hash_join.presence(cp, _key_side(cp, bcols, bidx, nb), _key_side(cp, pcols, pidx, np_rows)))
     every = hash_join.all_pairs(cp, _key_side(cp, pcols, pidx, np_rows), _key_side(cp, bcols, bidx, nb))
     expect_all = join.inner_pairs(np, lid, rid)
     assert np.all(np.diff(host(every[0])) >= 0)

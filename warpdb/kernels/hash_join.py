@@ -9,7 +9,7 @@ row up. NULL keys never match. Two operations:
 - `unique_pairs`: inner pairs (probe row, build row) in probe order when no build key tuple
   repeats, else None (the caller joins another way) — one device round trip in all.
 - `presence`: for each probe row, whether its key tuple occurs on the build side (semi/anti
-  joins, key filters) — no round trip.
+  joins, key filters) — no round trip; the table is built on the smaller side.
 - `all_pairs`: every inner pair when build keys repeat: equal keys are chained from their slot
   (atomicExch pushes a row in front of the slot's head); the probe counts each row's matches,
   a prefix sum places them and a second probe writes them — one round trip. Pairs come in probe
@@ -202,18 +202,31 @@ def all_pairs(xp, probe: KeySide, build: KeySide):
     return pi, bi
 
 
-def _probe_kernel(xp, probe: KeySide, build: KeySide, out_type: str):
+_MODES = {
+    # mode: (type of `out`, value found, value missing, store)
+    "row": ("int", "s", "-1", "out[j] = found;"),
+    "found": ("bool", "true", "false", "out[j] = found;"),
+    "mark": ("bool", "true", "false", "if (found) out[h] = true;"),
+    "marked": ("bool", "seen[h]", "false", "out[j] = found;"),
+}
+
+
+def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
+    """Looks each probe row up in the build side's table; `mode` says what it writes: the matching
+    build row ("row"), whether one exists ("found"), a flag on the matched slot ("mark") or the flag
+    of its slot ("marked")."""
     pr = _row("p", probe, "j")
-    hit, miss = ("s", "-1") if out_type == "int" else ("true", "false")
+    out_type, hit, miss, store = _MODES[mode]
     src = _MIX + f"""
 extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_params("b", build)},
-                                      const int* __restrict__ slots, unsigned long long mask, {out_type}* out) {{
+        const int* __restrict__ slots, unsigned long long mask, const bool* seen, {out_type}* out) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
         long long r = {pr};
         {out_type} found = {miss};
+        unsigned long long h = 0;
         if ({_valid("p", probe, "r")}) {{
-            unsigned long long h = {_hash("p", probe, "r")} & mask;
+            h = {_hash("p", probe, "r")} & mask;
             while (true) {{
                 int s = slots[h];
                 if (s == -1) break;
@@ -222,7 +235,7 @@ extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_para
                 h = (h + 1) & mask;
             }}
         }}
-        out[j] = found;
+        {store}
     }}
 }}
 """
@@ -256,11 +269,12 @@ def _table(xp, build: KeySide):
     return slots, np.uint64(capacity - 1), repeated
 
 
-def _probe(xp, probe: KeySide, build: KeySide, slots, mask, out_type: str):
-    out = xp.empty(probe.n, dtype=np.int32 if out_type == "int" else bool)
-    kernel = _probe_kernel(xp, probe, build, out_type)
-    kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build),
-                                       slots, mask, out))
+def _probe(xp, probe: KeySide, build: KeySide, slots, mask, mode: str, seen=None, out=None):
+    if out is None:
+        out = xp.empty(probe.n, dtype=np.int32 if mode == "row" else bool)
+    kernel = _probe_kernel(xp, probe, build, mode)
+    kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, mask,
+                                       seen if seen is not None else out, out))
     return out
 
 
@@ -271,7 +285,7 @@ def unique_pairs(xp, probe: KeySide, build: KeySide):
     if probe.n == 0 or build.n == 0:
         return empty, empty.copy()
     slots, mask, repeated = _table(xp, build)
-    hit = _probe(xp, probe, build, slots, mask, "int")
+    hit = _probe(xp, probe, build, slots, mask, "row")
     pos = xp.cumsum(hit >= 0, dtype=np.int64)
     total, again = host_ints(xp, pos[-1], repeated[0])
     if again:
@@ -284,8 +298,15 @@ def unique_pairs(xp, probe: KeySide, build: KeySide):
 
 
 def presence(xp, probe: KeySide, build: KeySide):
-    """bool per probe row: its key tuple occurs among the build rows (NULL never does)."""
+    """bool per probe row: its key tuple occurs among the build rows (NULL never does). The table
+    holds the smaller side's distinct keys: when that is the probe side, the build rows flag the
+    slots they find and each probe row reads its slot's flag."""
     if probe.n == 0 or build.n == 0:
         return xp.zeros(probe.n, dtype=bool)
-    slots, mask, _ = _table(xp, build)
-    return _probe(xp, probe, build, slots, mask, "bool")
+    if build.n <= probe.n:
+        slots, mask, _ = _table(xp, build)
+        return _probe(xp, probe, build, slots, mask, "found")
+    slots, mask, _ = _table(xp, probe)
+    seen = xp.zeros(slots.shape[0], dtype=bool)
+    _probe(xp, build, probe, slots, mask, "mark", out=seen)
+    return _probe(xp, probe, probe, slots, mask, "marked", seen=seen)
