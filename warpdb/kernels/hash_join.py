@@ -6,18 +6,18 @@ numbers (linear probing; a slot is claimed with atomicCAS and keys are compared 
 build columns at the stored row, so any number of key columns works); the probe side looks each
 row up. NULL keys never match. Two operations:
 
-- `unique_pairs`: inner pairs (probe row, build row) in probe order when no build key tuple
-  repeats, else None (the caller joins another way) — one device round trip in all.
+- `pairs`: every inner pair (probe row, build row) in probe order, with one device round trip.
+  Equal build keys are chained from their slot (atomicExch pushes a row in front of the slot's
+  head); one probe counts each row's matches and notes its chain head, a prefix sum places them,
+  and when no probe row matched twice (the usual key join) the heads are the pairs; otherwise a
+  second probe writes them, a probe row's matches in chain order, which varies from run to run
+  (as in any parallel hash join; SQL gives join output no order).
 - `presence`: for each probe row, whether its key tuple occurs on the build side (semi/anti
   joins, key filters) — no round trip; the table is built on the smaller side.
-- `all_pairs`: every inner pair when build keys repeat: equal keys are chained from their slot
-  (atomicExch pushes a row in front of the slot's head); the probe counts each row's matches,
-  a prefix sum places them and a second probe writes them — one round trip. Pairs come in probe
-  order; a probe row's matches come in chain order, which varies from run to run (as in a
-  parallel hash join anywhere; SQL gives join output no order).
 
-The CPU twins of both are the key-id kernels (`keys.join_key_ids` with `join.unique_build_pairs` /
-`join.semi_mask`); `tests/test_kernel_parity.py` checks them against each other.
+The CPU twins are the key-id kernels (`keys.join_key_ids` with `join.inner_pairs` /
+`join.unique_build_pairs` / `join.semi_mask`); `tests/test_kernel_parity.py` checks them against
+each other.
 """
 from __future__ import annotations
 
@@ -47,10 +47,6 @@ class KeySide:
 def supported(side: KeySide) -> bool:
     """Whether the hash kernels can read this side's keys (integer, bool or code columns)."""
     return all(v.dtype.name in _CTYPES for v, _ in side.columns)
-
-
-def _signature(side: KeySide) -> tuple:
-    return (side.idx is not None, tuple((v.dtype.name, m is not None) for v, m in side.columns))
 
 
 def _params(prefix: str, side: KeySide) -> str:
@@ -98,11 +94,14 @@ __device__ __forceinline__ unsigned long long mix(unsigned long long x) {
 """
 
 
-def _build_kernel(xp, build: KeySide):
+def _build_kernel(xp, build: KeySide, chain: bool):
+    """Inserts each build row's key: the first row of a key claims a slot; with `chain`, a later
+    row of the same key becomes the slot's head and links to the previous head through `next`."""
     br = _row("b", build, "i")
+    on_equal = "next[i] = atomicExch(&slots[h], (int)i); break;" if chain else "break;"
     src = _MIX + f"""
-extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* slots,
-                                      unsigned long long mask, int* repeated) {{
+extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* slots, int* next,
+                                      unsigned long long mask) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
         long long r = {br};
@@ -112,7 +111,7 @@ extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* s
             int prev = atomicCAS(&slots[h], -1, (int)i);
             if (prev == -1) break;
             long long pr = {_row("b", build, "prev")};
-            if ({_equal("b", build, "pr", "b", build, "r")}) {{ *repeated = 1; break; }}
+            if ({_equal("b", build, "pr", "b", build, "r")}) {{ {on_equal} }}
             h = (h + 1) & mask;
         }}
     }}
@@ -121,31 +120,9 @@ extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* s
     return compiled(src, lambda: xp.RawKernel(src, "hash_build"))
 
 
-def _chain_build_kernel(xp, build: KeySide):
-    br = _row("b", build, "i")
-    src = _MIX + f"""
-extern "C" __global__ void hash_chain_build(long long n, {_params("b", build)}, int* slots, int* next,
-                                            unsigned long long mask) {{
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
-        long long r = {br};
-        if (!({_valid("b", build, "r")})) continue;
-        unsigned long long h = {_hash("b", build, "r")} & mask;
-        while (true) {{
-            int prev = atomicCAS(&slots[h], -1, (int)i);
-            if (prev == -1) break;
-            long long pr = {_row("b", build, "prev")};
-            if ({_equal("b", build, "pr", "b", build, "r")}) {{ next[i] = atomicExch(&slots[h], (int)i); break; }}
-            h = (h + 1) & mask;
-        }}
-    }}
-}}
-"""
-    return compiled(src, lambda: xp.RawKernel(src, "hash_chain_build"))
-
-
 def _chain_probe_kernel(xp, probe: KeySide, build: KeySide):
-    """Counts each probe row's matches (`write` 0) or writes its pairs from `start` (`write` 1)."""
+    """`write` 0: each probe row's match count into `counts` and its chain head (or -1) into `pi`;
+    `write` 1: its pairs into `pi`/`bi` from offset `counts[j]`."""
     pr = _row("p", probe, "j")
     src = _MIX + f"""
 extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, {_params("b", build)},
@@ -156,6 +133,7 @@ extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, 
         long long r = {pr};
         long long at = write ? counts[j] : 0;
         long long found = 0;
+        int head = -1;
         if ({_valid("p", probe, "r")}) {{
             unsigned long long h = {_hash("p", probe, "r")} & mask;
             while (true) {{
@@ -163,6 +141,7 @@ extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, 
                 if (s == -1) break;
                 long long br = {_row("b", build, "s")};
                 if ({_equal("p", probe, "r", "b", build, "br")}) {{
+                    head = s;
                     for (int k = s; k != -1; k = next[k]) {{
                         if (write) {{ pi[at + found] = j; bi[at + found] = k; }}
                         ++found;
@@ -172,33 +151,59 @@ extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, 
                 h = (h + 1) & mask;
             }}
         }}
-        if (!write) counts[j] = found;
+        if (!write) {{ counts[j] = found; pi[j] = head; }}
     }}
 }}
 """
     return compiled(src, lambda: xp.RawKernel(src, "hash_chain_probe"))
 
 
-def all_pairs(xp, probe: KeySide, build: KeySide):
-    """Every inner pair `(pi, bi)` (int64, in probe order; a probe row's matches in chain order)."""
+_COMPACT = r"""
+extern "C" __global__ void hash_compact(long long n, const long long* __restrict__ counts,
+        const long long* __restrict__ ends, const long long* __restrict__ heads, long long* pi, long long* bi) {
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {
+        if (counts[j]) { long long k = ends[j] - 1; pi[k] = j; bi[k] = heads[j]; }
+    }
+}
+"""
+
+
+def _grid(n: int) -> tuple[int]:
+    return (max(1, min(4096, (n + _BLOCK - 1) // _BLOCK)),)
+
+
+def _table(xp, build: KeySide, chain: bool):
+    """The build side's slot table (and its `next` links when `chain`) and the table's mask."""
+    capacity = 1 << max(4, (2 * build.n - 1).bit_length())
+    slots = xp.full(capacity, -1, dtype=np.int32)
+    nxt = xp.full(build.n if chain else 1, -1, dtype=np.int32)
+    mask = np.uint64(capacity - 1)
+    _build_kernel(xp, build, chain)(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots, nxt, mask))
+    return slots, nxt, mask
+
+
+def pairs(xp, probe: KeySide, build: KeySide):
+    """Every inner pair `(pi, bi)` (int64) in probe order. When each probe row matches at most one
+    build row, the pairs come from the counting probe (one probe pass); otherwise a second probe
+    writes them, a probe row's matches in chain order."""
     empty = xp.zeros(0, dtype=np.int64)
     if probe.n == 0 or build.n == 0:
         return empty, empty.copy()
-    capacity = 1 << max(4, (2 * build.n - 1).bit_length())
-    slots = xp.full(capacity, -1, dtype=np.int32)
-    nxt = xp.full(build.n, -1, dtype=np.int32)
-    mask = np.uint64(capacity - 1)
-    _chain_build_kernel(xp, build)(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots, nxt, mask))
+    slots, nxt, mask = _table(xp, build, chain=True)
     probe_kernel = _chain_probe_kernel(xp, probe, build)
-    counts = xp.empty(probe.n, dtype=np.int64)
+    counts, heads = xp.empty(probe.n, dtype=np.int64), xp.empty(probe.n, dtype=np.int64)
     args = (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, nxt, mask)
-    probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(0), counts, empty, empty))
+    probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(0), counts, heads, empty))
     ends = xp.cumsum(counts)
-    total = host_ints(xp, ends[-1])[0]
+    total, matched = host_ints(xp, ends[-1], xp.count_nonzero(counts))
     pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
-    if total:
-        starts = ends - counts
-        probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(1), starts, pi, bi))
+    if total == matched:
+        if total:
+            kernel = compiled(_COMPACT, lambda: xp.RawKernel(_COMPACT, "hash_compact"))
+            kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), counts, ends, heads, pi, bi))
+    else:
+        probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(1), ends - counts, pi, bi))
     return pi, bi
 
 
@@ -242,33 +247,6 @@ extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_para
     return compiled(src, lambda: xp.RawKernel(src, "hash_probe"))
 
 
-_COMPACT = r"""
-extern "C" __global__ void hash_compact(long long n, const int* __restrict__ hit,
-                                        const long long* __restrict__ pos, long long* pi, long long* bi) {
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {
-        int s = hit[j];
-        if (s >= 0) { long long k = pos[j] - 1; pi[k] = j; bi[k] = s; }
-    }
-}
-"""
-
-
-def _grid(n: int) -> tuple[int]:
-    return (max(1, min(4096, (n + _BLOCK - 1) // _BLOCK)),)
-
-
-def _table(xp, build: KeySide):
-    """The build side's slot table, its mask and the device flag 'a key tuple repeats'."""
-    capacity = 1 << max(4, (2 * build.n - 1).bit_length())
-    slots = xp.full(capacity, -1, dtype=np.int32)
-    repeated = xp.zeros(1, dtype=np.int32)
-    kernel = _build_kernel(xp, build)
-    kernel(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots,
-                                       np.uint64(capacity - 1), repeated))
-    return slots, np.uint64(capacity - 1), repeated
-
-
 def _probe(xp, probe: KeySide, build: KeySide, slots, mask, mode: str, seen=None, out=None):
     if out is None:
         out = xp.empty(probe.n, dtype=np.int32 if mode == "row" else bool)
@@ -278,25 +256,6 @@ def _probe(xp, probe: KeySide, build: KeySide, slots, mask, mode: str, seen=None
     return out
 
 
-def unique_pairs(xp, probe: KeySide, build: KeySide):
-    """Inner pairs `(pi, bi)` (int64, in probe order) when no non-NULL build key tuple repeats,
-    else None."""
-    empty = xp.zeros(0, dtype=np.int64)
-    if probe.n == 0 or build.n == 0:
-        return empty, empty.copy()
-    slots, mask, repeated = _table(xp, build)
-    hit = _probe(xp, probe, build, slots, mask, "row")
-    pos = xp.cumsum(hit >= 0, dtype=np.int64)
-    total, again = host_ints(xp, pos[-1], repeated[0])
-    if again:
-        return None
-    pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
-    if total:
-        kernel = compiled(_COMPACT, lambda: xp.RawKernel(_COMPACT, "hash_compact"))
-        kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), hit, pos, pi, bi))
-    return pi, bi
-
-
 def presence(xp, probe: KeySide, build: KeySide):
     """bool per probe row: its key tuple occurs among the build rows (NULL never does). The table
     holds the smaller side's distinct keys: when that is the probe side, the build rows flag the
@@ -304,9 +263,9 @@ def presence(xp, probe: KeySide, build: KeySide):
     if probe.n == 0 or build.n == 0:
         return xp.zeros(probe.n, dtype=bool)
     if build.n <= probe.n:
-        slots, mask, _ = _table(xp, build)
+        slots, _, mask = _table(xp, build, chain=False)
         return _probe(xp, probe, build, slots, mask, "found")
-    slots, mask, _ = _table(xp, probe)
+    slots, _, mask = _table(xp, probe, chain=False)
     seen = xp.zeros(slots.shape[0], dtype=bool)
     _probe(xp, build, probe, slots, mask, "mark", out=seen)
     return _probe(xp, probe, probe, slots, mask, "marked", seen=seen)

@@ -96,14 +96,11 @@ def _join_sides(ev, node, left: Batch, right: Batch):
 
 
 def _hash_pairs(xp, lside, rside):
-    """Inner pairs from a hash table on the smaller side: a table of unique keys first (one probe
-    pass), chained equal keys when that side repeats keys; None when that side is too large."""
+    """Inner pairs from a hash table on the smaller side; None when that side is too large."""
     big, small, swapped = (rside, lside, True) if rside.n > lside.n else (lside, rside, False)
     if small.n > H.MAX_BUILD_ROWS:
         return None
-    pairs = H.unique_pairs(xp, big, small)
-    if pairs is None:
-        pairs = H.all_pairs(xp, big, small)
+    pairs = H.pairs(xp, big, small)
     return (pairs[1], pairs[0]) if swapped else pairs
 
 
