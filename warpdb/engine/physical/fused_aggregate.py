@@ -17,6 +17,7 @@ import numpy as np
 
 from ...errors import ExecutionError
 from ...kernels import reduce as R
+from ...kernels.backend import to_host
 from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
@@ -142,7 +143,8 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     if flagged:
         op, t = src.flags[(flagged & -flagged).bit_length() - 1]
         raise ExecutionError(f"Overflow in {op} of {t}")
-    return _finish(xp, node, keys, plan, table, width)
+    host = _finish(np, node, keys, plan, to_host(xp, table), width)
+    return Batch({cid: _to_device(xp, col) for cid, col in host.columns.items()}, host.n)
 
 
 def _keys(src: _Source, exprs):
@@ -256,6 +258,14 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
         shared = words + (per_thread * block if block == _THREAD_BLOCK else 0)
         kernel((grid,), (block,), (idx, np.int64(n), *[a for _, a in params], table, flags), shared_mem=shared * 8)
     return table.reshape(slots, width), flags
+
+
+def _to_device(xp, col: Column) -> Column:
+    """A host result column on the device (the group table is small: it is finished on the host,
+    a handful of uploads instead of a few kernels per aggregate)."""
+    wide = None if col.wide is None else tuple(xp.asarray(a) for a in col.wide)
+    valid = None if col.valid is None else xp.asarray(col.valid)
+    return Column(col.dtype, xp.asarray(col.data), valid, col.dictionary, col.dict_sorted, wide)
 
 
 def _finish(xp, node, keys, plan, table, width) -> Batch:
