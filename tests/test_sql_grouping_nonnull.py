@@ -60,6 +60,8 @@ QUERIES = [
     "select sum(huge), sum(x), count(*), avg(y) from nn where x > 0 and y < 50",
     "select count(*), sum(x), avg(p) from nn where x > 10000000",
     "select s, f, count(*), sum(p * (1 - d)) from nn where d <= 0.05 and b group by s, f",
+    "select s, sum(y * p), sum(cast(z as bigint)), sum(cast(y as decimal(12, 2))), avg(cast(d as decimal(9, 4))) from nn group by s",
+    "select sum(p * y), count(*) from nn where b",
 ]
 
 

@@ -21,7 +21,7 @@ from ...kernels.backend import to_host
 from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
-from ..expr import AggCall, Call, ColRef, Expr, Lit
+from ..expr import AggCall, Call, Cast, ColRef, Expr, Lit
 from ..types import Kind
 from .agg_results import avg_from_exact, exact_sum_column
 from .batch import Batch
@@ -76,6 +76,8 @@ class _Source:
         if isinstance(e, ColRef):
             got = self.column(e)
             return None if got is None else f"((long long){got[0]})"
+        if isinstance(e, Cast):
+            return self._cast(e)
         if not (isinstance(e, Call) and e.op in _ARITH and len(e.args) == 2) or len(self.flags) >= _MAX_FLAGS:
             return None
         name = self.memo.get(e)
@@ -88,6 +90,29 @@ class _Source:
         self.lines.append(_checked(name, e.op, a, b, e.dtype, len(self.flags)))
         self.flags.append((e.op, e.dtype))
         return name
+
+
+    def _cast(self, e: Cast) -> str | None:
+        """Casts that cannot fail: integer widening, and integer or decimal to a decimal with room
+        for every value (a multiplication by a power of ten that cannot overflow)."""
+        s, t = e.arg.dtype, e.dtype
+        inner = self.value(e.arg)
+        if inner is None:
+            return None
+        if t.kind in T.INTEGER_KINDS and s.kind in T.INTEGER_KINDS:
+            (slo, shi), (tlo, thi) = T.INT_BOUNDS[s.kind], T.INT_BOUNDS[t.kind]
+            return inner if tlo <= slo and shi <= thi else None
+        if t.kind is not Kind.DECIMAL or t.precision > 18:
+            return None
+        if s.kind in T.INTEGER_KINDS:
+            digits, shift = len(str(T.INT_BOUNDS[s.kind][1])), t.scale
+        elif s.kind is Kind.DECIMAL and s.scale <= t.scale:
+            digits, shift = s.precision, t.scale - s.scale
+        else:
+            return None
+        if digits + shift > t.precision:
+            return None
+        return inner if shift == 0 else f"({inner} * {10 ** shift}LL)"
 
 
 def _checked(name: str, op: str, a: str, b: str, t: T.DataType, bit: int) -> str:
