@@ -197,3 +197,16 @@ def test_kernel_trace_summary_splits_kernels_by_query_marker(tmp_path):
     report = summarize(log)
     assert report["q2"] == {"kernels": 2, "device_us": 4.0, "top": [{"kernel": "cupy_take<long>", "count": 2, "us": 4.0}]}
     assert report["q21"]["kernels"] == 1 and report["q21"]["device_us"] == 2.0
+
+
+def test_load_bench_runs_on_the_cpu(sf001, tmp_path):
+    from tpch import load_bench
+
+    assert load_bench.main(["--sf", "0.01", "--device", "cpu", "--repeat", "1", "--out", str(tmp_path),
+                            "--data-root", str(sf001.parent)]) == 0
+    (path,) = tmp_path.glob("load_sf0.01_cpu_*.json")
+    report = json.loads(path.read_text())
+    cold = report["cold"]
+    assert report["ok"] and report["repeated"]["bytes_copied_to_device"] == 0
+    assert cold["rows"] == 60175 and cold["bytes"] == cold["bytes_copied"] == 60175 * 88
+    assert cold["row_groups_from_storage"] > 0 and cold["decode_s"] > 0 and cold["gb_per_s"] > 0

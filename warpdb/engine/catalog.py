@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,12 +9,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import BindError
-from ..io import pruning
+from ..io import ipc, pruning
+from ..io import scan as io_scan
 from . import types as T
 from .column import Column, from_arrow
-
-_SCAN_MEMO = 8  # scans of a file source whose converted columns are kept while their chunks stay cached
-
 
 SAMPLE = 32768
 
@@ -116,13 +113,23 @@ class TableEntry:
         return col
 
 
+class ScannedTable:
+    """The columns of one Parquet scan, already in backend arrays."""
+
+    def __init__(self, columns: dict[str, Column], num_rows: int):
+        self.columns, self.num_rows = columns, num_rows
+
+    def column(self, name: str, xp) -> Column:
+        return self.columns[name]
+
+
 class FileEntry(TableEntry):
     """A table read from files (warpdb.io.readers.FileSource): the schema is known at planning, the
     data is read when first used; re-read when a local file's size or mtime changes. A scan whose
     filters rule out some hive partitions reads only the other files (`restrict`). With a page cache,
     Parquet is read by row group instead (`scan`): only the scan's columns and the row groups whose
-    statistics leave room for matches, each column chunk through the cache; a repeated scan served
-    wholly from the cache reuses its converted columns."""
+    statistics leave room for matches, each column chunk through the cache (warpdb.io.scan). Local
+    uncompressed Arrow IPC files send their fixed-width columns to the backend as file bytes."""
 
     def __init__(self, name: str, source, cache=None):
         self.source, self.paths = source, source.files
@@ -131,14 +138,12 @@ class FileEntry(TableEntry):
         self._stamp = self._stamps()
         self._table = None
         self._subsets: dict[tuple[int, ...], TableEntry] = {}
-        self._scans: OrderedDict[tuple, TableEntry] = OrderedDict()
         self._describe(name, source.schema)
+        self._types = dict(self.columns)
         self.partition_columns = frozenset(k.lower() for k in source.partitions or ())
 
     @property
     def table(self) -> pa.Table:
-        if self.row_groups:
-            return self.source.read(range(len(self.paths)), groups=self._all_groups(), cache=self.cache)
         if self._table is None:
             self._table = self.source.read(range(len(self.paths)))
         return self._table
@@ -155,19 +160,30 @@ class FileEntry(TableEntry):
     def _arrow_column(self, name: str) -> pa.ChunkedArray:
         if not self.row_groups:
             return super()._arrow_column(name)
-        return self.source.read(range(len(self.paths)), [name], self._all_groups(), self.cache).column(0)
+        return self.source.read(range(len(self.paths)), [name], self._all_groups()).column(0)
+
+    def column(self, name: str, xp) -> Column:
+        key = (id(xp), name)
+        if key not in self._device and not self.row_groups and self.cache is not None:
+            i = self._by_name[name]
+            arr = self.table.column(i)
+            found = ipc.upload(self.cache.transfers, arr, self.columns[i][1], self.source.mapped)
+            if found is not None:
+                self._device[key], sent = found
+                self.source.raw_bytes += sent
+        return super().column(name, xp)
 
     def surviving(self, node, keep) -> dict[int, list[int]]:
         """File number -> the row groups of the files flagged in `keep` (every file when None) whose
         statistics leave room for rows passing the scan's filters."""
         src = self.source
         files = range(len(self.paths)) if keep is None else [int(i) for i in np.flatnonzero(keep)]
-        special = self.partition_columns | ({"filename"} if src.options.get("filename") else set())
+        special = src.special_columns()
         types = {f.cid: (name, f.dtype) for f, name in zip(node.schema, node.columns) if name not in special}
         return {i: pruning.row_groups(src.metadata(self.paths[i]), node.filters, types) for i in files}
 
     def batches(self, node, keep) -> list[dict[int, list[int]]]:
-        """The surviving row groups in batches whose uncompressed size for the scan's columns fits the
+        """The surviving row groups in batches whose scan columns, in the engine's form, fit the
         cache budget (a larger row group alone); one batch when they all fit."""
         columns = list(dict.fromkeys(node.columns))
         out, size = [{}], 0
@@ -175,7 +191,7 @@ class FileEntry(TableEntry):
             if not groups:
                 out[-1][i] = []
             for g in groups:
-                bytes_ = self.source.chunk_bytes(self.paths[i], g, columns)
+                bytes_ = io_scan.device_bytes(self.source, self.paths[i], g, columns, self._types)
                 if size and size + bytes_ > self.cache.budget:
                     out.append({})
                     size = 0
@@ -183,34 +199,19 @@ class FileEntry(TableEntry):
                 size += bytes_
         return out
 
-    def scan(self, node, keep, stats: list, groups: dict | None = None) -> TableEntry:
+    def scan(self, node, keep, stats: list, groups: dict | None = None) -> ScannedTable:
         """The scan's columns of row groups `groups` (file number -> row groups; by default those
-        `surviving` leaves, and only then is the converted table memoized: one batch of a streamed
-        scan is not kept); appends the scan's numbers (row groups read of all, bytes read from
-        storage, batches: 1) to `stats`."""
-        src, memo = self.source, groups is None
-        groups = self.surviving(node, keep) if memo else groups
-        files = list(groups)
-        before = (src.row_groups_read, src.bytes_read)
+        `surviving` leaves), through the page cache; appends the scan's numbers (row groups read of
+        all, from storage, bytes read from storage, the load's times and bytes, batches: 1) to
+        `stats`."""
+        groups = self.surviving(node, keep) if groups is None else groups
         columns = list(dict.fromkeys(node.columns))
-        table = src.read(files, columns, groups, self.cache)
-        from_storage = src.row_groups_read - before[0]
+        found, n, numbers = io_scan.scan(self.source, groups, columns, self._types, self.cache)
         stats.append({
-            "table": node.table, "files": [self.paths[i] for i in files],
-            "row_groups_total": sum(src.metadata(p).num_row_groups for p in self.paths),
-            "row_groups_read": sum(map(len, groups.values())),
-            "row_groups_from_storage": from_storage, "bytes_read": src.bytes_read - before[1], "batches": 1})
-        if not memo:
-            return TableEntry(self.name, table)
-        key = (tuple(files), tuple(tuple(groups[i]) for i in files), tuple(columns))
-        entry = self._scans.get(key)
-        if entry is None or from_storage:
-            entry = TableEntry(self.name, table)
-        self._scans[key] = entry
-        self._scans.move_to_end(key)
-        if len(self._scans) > _SCAN_MEMO:
-            self._scans.popitem(last=False)
-        return entry
+            "table": node.table, "files": [self.paths[i] for i in groups],
+            "row_groups_total": sum(self.source.metadata(p).num_row_groups for p in self.paths),
+            "row_groups_read": sum(map(len, groups.values())), **numbers, "batches": 1})
+        return ScannedTable(found, n)
 
     def partition_column(self, name: str, xp) -> Column:
         """One value per file of partition column `name`, as a device column."""

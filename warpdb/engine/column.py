@@ -71,6 +71,11 @@ def constant(xp, dtype: DataType, value, n: int) -> Column:
 
 def encode_strings(xp, arr: pa.Array) -> Column:
     """Dictionary-encode an Arrow string array (any string flavour) into codes + distinct values."""
+    codes, valid, dictionary = _encode_host(arr)
+    return Column(T.VARCHAR, xp.asarray(codes), None if valid is None else xp.asarray(valid), dictionary, False)
+
+
+def _encode_host(arr) -> tuple[np.ndarray, np.ndarray | None, pa.Array]:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
@@ -79,9 +84,7 @@ def encode_strings(xp, arr: pa.Array) -> Column:
         arr = arr.cast(pa.large_string()) if pa.types.is_large_string(arr.type) else arr.cast(pa.string())
     enc = pc.dictionary_encode(arr)
     codes = enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    dictionary = enc.dictionary.cast(pa.string())
-    valid = _validity(arr)
-    return Column(T.VARCHAR, xp.asarray(codes), None if valid is None else xp.asarray(valid), dictionary, False)
+    return codes, _validity(arr), enc.dictionary.cast(pa.string())
 
 
 def _validity(arr: pa.Array):
@@ -92,15 +95,27 @@ def _validity(arr: pa.Array):
 
 def from_arrow(xp, arr, dtype: DataType) -> Column:
     """Bring an Arrow array (or chunked array) onto the backend as a Column of `dtype`."""
+    data, valid, dictionary = host_parts(arr, dtype)
+    data = np.ascontiguousarray(data)
+    return Column(dtype, xp.asarray(data), None if valid is None else xp.asarray(valid), dictionary, False)
+
+
+def host_parts(arr, dtype: DataType, fits: bool = False) -> tuple[np.ndarray, np.ndarray | None, pa.Array | None]:
+    """An Arrow array (or chunked array) in the device form of `dtype`, still on the host: (values,
+    validity or None when there are no NULLs, the dictionary of a VARCHAR's codes). Values are 0
+    under NULLs and may be a strided view of Arrow's buffers. `fits` promises that DECIMAL values
+    fit 18 digits (a Parquet INT32/INT64 decimal), which skips the check."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if dtype.kind is Kind.VARCHAR:
-        return encode_strings(xp, arr)
+        return _encode_host(arr)
+    if arr.null_count == 0 and dtype.kind is not Kind.DECIMAL and raw_width(arr.type, dtype):
+        return values_view(arr, T.device_dtype(dtype)), None, None
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     valid = _validity(arr)
     if dtype.kind is Kind.DECIMAL:
-        data = _decimal_to_int64(arr)
+        data = _decimal_to_int64(arr, valid, fits)
     elif dtype.kind is Kind.NULL:
         data = np.zeros(len(arr), np.int8)
         valid = np.zeros(len(arr), bool)
@@ -112,23 +127,44 @@ def from_arrow(xp, arr, dtype: DataType) -> Column:
         target = T.to_arrow(dtype)
         a = arr if arr.type == target else arr.cast(target)
         data = a.fill_null(False if dtype.kind is Kind.BOOL else 0).to_numpy(zero_copy_only=False)
-    data = np.ascontiguousarray(data, dtype=T.device_dtype(dtype))
-    return Column(dtype, xp.asarray(data), None if valid is None else xp.asarray(valid))
+    return data.astype(T.device_dtype(dtype), copy=False), valid, None
 
 
-def _decimal_to_int64(arr: pa.Array) -> np.ndarray:
-    """Scaled int64 values of a decimal128 array, read straight from its 16-byte little-endian words."""
+def raw_width(arrow: pa.DataType, dtype: DataType) -> int | None:
+    """Bytes per value when an Arrow array of type `arrow` holds `dtype`'s device form in its values
+    buffer as it is (for a decimal128 of at most 18 digits, in the low 8 of each 16 bytes); else None."""
+    if dtype.kind is Kind.DECIMAL:
+        ok = pa.types.is_decimal128(arrow) and arrow.scale == dtype.scale and dtype.precision <= T.MAX_DECIMAL64_DIGITS
+        return 16 if ok else None
+    if dtype.kind in (Kind.BOOL, Kind.VARCHAR, Kind.NULL, Kind.INTERVAL) or arrow != T.to_arrow(dtype):
+        return None
+    return T.device_dtype(dtype).itemsize
+
+
+def values_view(arr: pa.Array, dt) -> np.ndarray:
+    """The values buffer of a fixed-width Arrow array as a NumPy view of dtype `dt`."""
+    if len(arr) == 0:
+        return np.zeros(0, dt)
+    return np.frombuffer(arr.buffers()[1], dtype=dt, count=len(arr) + arr.offset)[arr.offset :]
+
+
+def _decimal_to_int64(arr: pa.Array, valid, fits: bool) -> np.ndarray:
+    """Scaled int64 values of a decimal array: the low words of its 16-byte little-endian values (a
+    strided view), 0 under NULLs; ExecutionError when a value needs more than 64 bits."""
     n = len(arr)
     if n == 0:
         return np.zeros(0, np.int64)
     if not pa.types.is_decimal128(arr.type):
         arr = arr.cast(pa.decimal128(arr.type.precision, arr.type.scale))
     words = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=2 * (n + arr.offset))[2 * arr.offset :]
-    lo, hi = words[0::2], words[1::2]
-    ok = (hi == (lo >> 63)) | ~np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
-    if not ok.all():
-        raise ExecutionError("DECIMAL value does not fit in 18 digits")
-    return np.where(ok, lo, 0).astype(np.int64)
+    lo = words[0::2]
+    if not fits:
+        ok = words[1::2] == (lo >> 63)
+        if valid is not None:
+            ok |= ~valid
+        if not ok.all():
+            raise ExecutionError("DECIMAL value does not fit in 18 digits")
+    return lo if valid is None else np.where(valid, lo, 0)
 
 
 def to_arrow(xp, col: Column, to_host) -> pa.Array:

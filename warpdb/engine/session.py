@@ -13,6 +13,8 @@ from ..kernels.backend import array_module, gpu_available, to_host
 from ..sql.bind import bind_query
 from ..sql.parse import parse
 from ..io.cache import DEFAULT_BYTES, PageCache
+from ..io.scan import SUMMED
+from ..io.transfer import transfers
 from .catalog import Catalog, FileEntry, TableEntry
 from .column import to_arrow
 from .executor import ExecutionContext, evaluate, result_columns
@@ -92,18 +94,22 @@ class Connection:
 
     `sync_profile = True` synchronizes the GPU after every operator, so that `Result.profile` and
     EXPLAIN ANALYZE give per-operator device times (queries run a little slower). Parquet column
-    chunks are kept in a page cache of `cache_bytes` (0: none); `cache_stats()` reports on it.
+    chunks are kept in a page cache of `cache_bytes` (0: none) in the backend's memory, with a
+    pinned host tier of `host_cache_bytes` on the GPU; `cache_stats()` reports on it and
+    `preload()` fills it.
     """
 
-    def __init__(self, device: str = "auto", memory_limit=None, cache_bytes=DEFAULT_BYTES):
+    def __init__(self, device: str = "auto", memory_limit=None, cache_bytes=DEFAULT_BYTES, host_cache_bytes=None):
         if device not in ("auto", "cpu", "gpu"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', not {device!r}")
         if device == "auto":
             device = "gpu" if gpu_available() else "cpu"
+        if host_cache_bytes is not None and device != "gpu":
+            raise NotSupported("host_cache_bytes on the CPU backend (the pinned second tier of the GPU's page cache)")
         self.xp = array_module(device)
         self.device = device
         self.memory = DeviceMemory(self.xp, device, memory_limit)
-        self.cache = PageCache(cache_bytes)
+        self.cache = PageCache(cache_bytes, host_cache_bytes, transfers(self.xp, device), device)
         self.catalog = Catalog(self.cache)
         self._plans: dict[tuple[str, int], tuple] = {}
         self.sync_profile = False
@@ -233,32 +239,61 @@ class Connection:
         if self.sync_profile and self.device == "gpu":
             sync = self.xp.cuda.get_current_stream().synchronize
         ctx = ExecutionContext(self.xp, lambda a: to_host(self.xp, a), sync, cancelled)
+
+        def run():
+            batch = evaluate(plan, ctx)
+            ctx.operator = "result transfer"
+            return [to_arrow(self.xp, c, ctx.to_host) for c in result_columns(plan, batch)]
+
+        arrays = self._guarded(run, lambda: ctx.operator, "running the query")
+        result.profile, result.scan_stats = ctx.profile, ctx.scans
+        return pa.Table.from_arrays(arrays, names=list(names))
+
+    def _guarded(self, fn, where, what: str):
+        """fn() in the connection's device memory, its failures as warpdb errors (OutOfMemory naming
+        `where()`, the step it ran out in)."""
         try:
             with self.memory.scope():
-                batch = evaluate(plan, ctx)
-                ctx.operator = "result transfer"
-                arrays = [to_arrow(self.xp, c, ctx.to_host) for c in result_columns(plan, batch)]
+                return fn()
         except Error:
             raise
         except MemoryError as e:
             del e
             self.memory.release()
             limit = f"memory_limit={self.memory.limit_text}" if self.memory.limit else "the device's memory"
-            raise OutOfMemory(f"out of memory in {ctx.operator}: the query needs more than {limit}") from None
+            raise OutOfMemory(f"out of memory in {where()}: the query needs more than {limit}") from None
         except Exception as e:
-            raise ExecutionError(f"internal error while running the query: {type(e).__name__}: {e}") from e
-        result.profile, result.scan_stats = ctx.profile, ctx.scans
-        return pa.Table.from_arrays(arrays, names=list(names))
+            raise ExecutionError(f"internal error while {what}: {type(e).__name__}: {e}") from e
+
+    def preload(self, table: str, columns=None) -> dict:
+        """Read columns (all by default) of `table` (a view over read_parquet, or a read_parquet(...)
+        call) into the page cache without running a query; the load's numbers: rows, bytes (of the
+        columns in the backend's form), row_groups_from_storage, bytes_read (compressed, from
+        storage), decode_s, stage_s, copy_s, bytes_copied and wall_s (warpdb.io.load.LoadStats).
+        A column larger than the cache budget is read but not kept."""
+        if columns is not None and (isinstance(columns, str) or not columns):
+            raise ValueError("columns must be a non-empty list of column names")
+        names = "*" if columns is None else ", ".join(exp.to_identifier(c).sql() for c in columns)
+        plan, _ = self.plan(parse(f"select {names} from {table}")[0], "")
+        scans = [n for n in plan.walk() if isinstance(n, Scan) and getattr(n.source, "row_groups", False)]
+        if not scans:
+            raise NotSupported(f"preload of '{table}': it is not read from Parquet files")
+        stats: list[dict] = []
+        self._guarded(lambda: [n.source.scan(n, None, stats) for n in scans], lambda: "preload", "preloading")
+        return {key: sum(s[key] for s in stats) for key in SUMMED if key != "row_groups_read"}
 
     def tables(self) -> list[str]:
         return self.catalog.names()
 
     def cache_stats(self) -> dict:
-        """The page cache's hits, misses, evictions, entries, bytes_host, bytes_device and budget."""
+        """The page cache's numbers (warpdb.io.cache.PageCache.stats): hits, misses, evictions,
+        demotions, promotions, entries, entries_host, bytes_device, bytes_host, bytes_dictionaries,
+        bytes_copied_to_device, budget and host_budget."""
         return self.cache.stats()
 
     def close(self) -> None:
         self.cache.clear()
+        self.cache.transfers.close()
         self.catalog = Catalog(self.cache)
         self._plans.clear()
 

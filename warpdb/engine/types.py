@@ -80,25 +80,26 @@ def is_temporal(t: DataType) -> bool:
     return t.kind in (Kind.DATE, Kind.TIMESTAMP)
 
 
+_DEVICE_DTYPES = {
+    Kind.NULL: np.dtype(np.int8),
+    Kind.BOOL: np.dtype(np.bool_),
+    Kind.INT8: np.dtype(np.int8),
+    Kind.INT16: np.dtype(np.int16),
+    Kind.INT32: np.dtype(np.int32),
+    Kind.INT64: np.dtype(np.int64),
+    Kind.FLOAT32: np.dtype(np.float32),
+    Kind.FLOAT64: np.dtype(np.float64),
+    Kind.DECIMAL: np.dtype(np.int64),
+    Kind.VARCHAR: np.dtype(np.int32),
+    Kind.DATE: np.dtype(np.int32),
+    Kind.TIMESTAMP: np.dtype(np.int64),
+    Kind.INTERVAL: np.dtype(np.int64),
+}
+
+
 def device_dtype(t: DataType) -> np.dtype:
     """The NumPy/CuPy dtype a column of this type is held in on the device."""
-    return np.dtype(
-        {
-            Kind.NULL: np.int8,
-            Kind.BOOL: np.bool_,
-            Kind.INT8: np.int8,
-            Kind.INT16: np.int16,
-            Kind.INT32: np.int32,
-            Kind.INT64: np.int64,
-            Kind.FLOAT32: np.float32,
-            Kind.FLOAT64: np.float64,
-            Kind.DECIMAL: np.int64,
-            Kind.VARCHAR: np.int32,
-            Kind.DATE: np.int32,
-            Kind.TIMESTAMP: np.int64,
-            Kind.INTERVAL: np.int64,
-        }[t.kind]
-    )
+    return _DEVICE_DTYPES[t.kind]
 
 
 def from_arrow(t: pa.DataType, what: str = "column") -> DataType:
@@ -133,22 +134,25 @@ def from_arrow(t: pa.DataType, what: str = "column") -> DataType:
     raise NotSupported(f"{what}: Arrow type {t}")
 
 
+_ARROW_TYPES = {
+    Kind.NULL: pa.null(),
+    Kind.BOOL: pa.bool_(),
+    Kind.INT8: pa.int8(),
+    Kind.INT16: pa.int16(),
+    Kind.INT32: pa.int32(),
+    Kind.INT64: pa.int64(),
+    Kind.FLOAT32: pa.float32(),
+    Kind.FLOAT64: pa.float64(),
+    Kind.VARCHAR: pa.string(),
+    Kind.DATE: pa.date32(),
+    Kind.TIMESTAMP: pa.timestamp("us"),
+    Kind.INTERVAL: pa.month_day_nano_interval(),
+}
+
+
 def to_arrow(t: DataType) -> pa.DataType:
     """The Arrow type results of this type leave warpdb as."""
-    return {
-        Kind.NULL: pa.null(),
-        Kind.BOOL: pa.bool_(),
-        Kind.INT8: pa.int8(),
-        Kind.INT16: pa.int16(),
-        Kind.INT32: pa.int32(),
-        Kind.INT64: pa.int64(),
-        Kind.FLOAT32: pa.float32(),
-        Kind.FLOAT64: pa.float64(),
-        Kind.VARCHAR: pa.string(),
-        Kind.DATE: pa.date32(),
-        Kind.TIMESTAMP: pa.timestamp("us"),
-        Kind.INTERVAL: pa.month_day_nano_interval(),
-    }.get(t.kind) or pa.decimal128(t.precision, t.scale)
+    return _ARROW_TYPES.get(t.kind) or pa.decimal128(t.precision, t.scale)
 
 
 def as_decimal(t: DataType) -> DataType:

@@ -60,9 +60,7 @@ class Arrow:
     options = frozenset()
 
     @staticmethod
-    def _reader(path: str):
-        data = open_file(path)
-        source = pa.memory_map(data) if isinstance(data, str) else pa.BufferReader(data.read())
+    def _open(source):
         try:
             return ipc.open_file(source)
         except pa.ArrowInvalid:
@@ -70,12 +68,25 @@ class Arrow:
             return ipc.open_stream(source)
 
     @classmethod
-    def schema(cls, path: str, options: dict) -> pa.Schema:
-        return cls._reader(path).schema
+    def _reader(cls, path: str):
+        data = open_file(path)
+        return cls._open(pa.memory_map(data) if isinstance(data, str) else pa.BufferReader(data.read()))
 
     @classmethod
-    def read(cls, path: str, options: dict) -> pa.Table:
-        return cls._reader(path).read_all()
+    def read_mapped(cls, path: str) -> tuple[pa.Table, tuple[int, int] | None]:
+        """The file's table and, for a local file, the (address, size) of its memory map: the
+        buffers of an uncompressed file are views of the map, those of a compressed one are not."""
+        data = open_file(path)
+        if not isinstance(data, str):
+            return cls._open(pa.BufferReader(data.read())).read_all(), None
+        source = pa.memory_map(data)
+        whole = source.read_buffer()
+        source.seek(0)
+        return cls._open(source).read_all(), (whole.address, whole.size)
+
+    @classmethod
+    def schema(cls, path: str, options: dict) -> pa.Schema:
+        return cls._reader(path).schema
 
 
 def _given(options: dict) -> pa.Schema | None:

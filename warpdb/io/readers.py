@@ -60,7 +60,9 @@ class FileSource:
     """The files one read_* call names, with their unified schema; `files_read` lists the files whose
     data has been used (partition pruning skips the others). Parquet files are read by row group
     (`row_grouped`): `row_groups_read` and `bytes_read` (compressed column chunks) count the reads
-    from storage, which the page cache saves."""
+    from storage, which the page cache saves. Local Arrow IPC files are memory-mapped (`mapped`:
+    path -> address and size of the map); `raw_bytes` counts the file bytes sent to the backend as
+    they are (warpdb.io.ipc)."""
 
     def __init__(self, fname: str, paths: list[str], options: dict):
         fmt = FORMATS.get(fname)
@@ -80,6 +82,8 @@ class FileSource:
         self.files_read: list[str] = []
         self.row_grouped = fmt is Parquet
         self.row_groups_read = self.bytes_read = 0
+        self.mapped: dict[str, tuple[int, int]] = {}
+        self.raw_bytes = 0
         self._cache: dict[str, pa.Table] = {}
         self._meta: dict[str, object] = {}
         self._stamps: dict[str, tuple] = {}
@@ -101,7 +105,12 @@ class FileSource:
     def _data(self, path: str) -> pa.Table:
         table = self._cache.get(path)
         if table is None:
-            table = _guard(self.fmt, path, lambda: self.fmt.read(path, self.options))
+            if self.fmt is Arrow:
+                table, span = _guard(self.fmt, path, lambda: Arrow.read_mapped(path))
+                if span is not None:
+                    self.mapped[path] = span
+            else:
+                table = _guard(self.fmt, path, lambda: self.fmt.read(path, self.options))
             self._cache[path] = table
             self.files_read.append(path)
         return table
@@ -113,46 +122,39 @@ class FileSource:
             meta = self._meta[path] = _guard(self.fmt, path, lambda: Parquet.metadata(path))
         return meta
 
-    def _stamp(self, path: str) -> tuple:
+    def version(self, path: str) -> tuple:
+        """The file's stamp (size, mtime or etag) as first seen."""
         if path not in self._stamps:
             self._stamps[path] = _guard(self.fmt, path, lambda: stamp(path))
         return self._stamps[path]
 
-    def chunk_bytes(self, path: str, group: int, names: list[str]) -> int:
-        """Uncompressed bytes of the column chunks of `names` (those the file has) in row group `group`."""
-        meta = self.metadata(path)
-        index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
-        rg = meta.row_group(group)
-        return sum(rg.column(index[n]).total_uncompressed_size for n in names if n in index)
+    def guard(self, path: str, fn):
+        """fn() with its failures as typed errors that name `path`."""
+        return _guard(self.fmt, path, fn)
 
-    def _row_groups(self, path: str, groups: list[int], names: list[str], cache) -> tuple[pa.Table, int]:
+    def field(self, name: str) -> pa.Field:
+        """The unified schema's field of column `name` (lower case)."""
+        return self._fields[name]
+
+    def special_columns(self) -> set[str]:
+        """The columns that come from the paths, not the data: hive partitions and `filename`."""
+        return {k.lower() for k in self.partitions or ()} | ({"filename"} if self.options.get("filename") else set())
+
+    def _row_groups(self, path: str, groups: list[int], names: list[str]) -> tuple[pa.Table, int]:
         """Columns `names` (those the file has) of row groups `groups` of a Parquet file, and their
-        row count; column chunks come from the page cache `cache` when there, else from the file."""
+        row count, read from the file as Arrow."""
         meta = self.metadata(path)
-        version = self._stamp(path)
-        cache.stamp(path, version)
         types = Parquet.schema_of(meta, self.options)
         index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
         names = [n for n in names if n in index and n in types.names]
-        got = {(g, n): cache.get((path, *version, g, n)) for g in groups for n in names}
-        missing_groups = [g for g in groups if any(got[(g, n)] is None for n in names)]
-        if missing_groups:
-            missing = [n for n in names if any(got[(g, n)] is None for g in missing_groups)]
-            file = _guard(self.fmt, path, lambda: pq.ParquetFile(open_file(path)))
-            table = _guard(self.fmt, path, lambda: Parquet.read_row_groups(file, missing_groups, missing, self.options))
-            self.row_groups_read += len(missing_groups)
-            start = 0
-            for g in missing_groups:
-                rows = meta.row_group(g).num_rows
-                for n in missing:
-                    if got[(g, n)] is None:
-                        got[(g, n)] = table.column(n).slice(start, rows)
-                        cache.put((path, *version, g, n), got[(g, n)])
-                        self.bytes_read += meta.row_group(g).column(index[n]).total_compressed_size
-                start += rows
-        chunks = {n: [c for g in groups for c in got[(g, n)].chunks] for n in names}
         n_rows = sum(meta.row_group(g).num_rows for g in groups)
-        return pa.table({n: pa.chunked_array(chunks[n], type=types.field(n).type) for n in names}), n_rows
+        if not names or not groups:
+            return pa.table({n: pa.nulls(0, types.field(n).type) for n in names}), n_rows
+        file = _guard(self.fmt, path, lambda: pq.ParquetFile(open_file(path)))
+        table = _guard(self.fmt, path, lambda: Parquet.read_row_groups(file, groups, names, self.options))
+        self.row_groups_read += len(groups)
+        self.bytes_read += sum(meta.row_group(g).column(index[n]).total_compressed_size for g in groups for n in names)
+        return table, n_rows
 
     def _unified(self, schemas: list[pa.Schema]) -> pa.Schema:
         first = schemas[0]
@@ -176,10 +178,10 @@ class FileSource:
         return pa.table({k: pa.array(_values(v, self.schema.field(k).type), self.schema.field(k).type)
                          for k, v in parts.items()})
 
-    def read(self, keep, columns=None, groups=None, cache=None) -> pa.Table:
+    def read(self, keep, columns=None, groups=None) -> pa.Table:
         """The rows of files number `keep`, in the unified schema with partition columns; only
         `columns` (lower-case names) when given; when `groups` is, only row groups groups[i] of
-        Parquet file i, read through the page cache `cache`."""
+        Parquet file i."""
         parts = self.partition_table()
         schema = self.schema if columns is None else pa.schema([self._fields[c] for c in columns])
         pieces, total = [], 0
@@ -191,7 +193,7 @@ class FileSource:
             else:
                 data = [n for n in schema.names if n not in parts.column_names
                         and not (n == "filename" and self.options.get("filename"))]
-                table, n = self._row_groups(path, groups[i], data, cache)
+                table, n = self._row_groups(path, groups[i], data)
                 if groups[i] and path not in self.files_read:
                     self.files_read.append(path)
             total += n

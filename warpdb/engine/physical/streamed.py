@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from ...io.scan import SUMMED
 from ...kernels import keys as K
 from ...kernels import reduce as R
 from .. import types as T
@@ -48,7 +49,7 @@ class _Slice:
         """The batches' scan numbers as one entry, with `batches` their count."""
         first = self.stats[0]
         files = list(dict.fromkeys(f for s in self.stats for f in s["files"]))
-        sums = {k: sum(s[k] for s in self.stats) for k in ("row_groups_read", "row_groups_from_storage", "bytes_read")}
+        sums = {k: sum(s[k] for s in self.stats) for k in SUMMED}
         return {**first, "files": files, **sums, "batches": len(self.stats)}
 
 
