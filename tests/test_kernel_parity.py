@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from warpdb.kernels import backend, join, keys, privatized, reduce, sort
+from warpdb.kernels import backend, hash_join, join, keys, privatized, reduce, sort
 from warpdb.kernels import strings as ks
 
 pytestmark = pytest.mark.gpu
@@ -101,6 +101,56 @@ def test_join_pairs(n, seed, card):
     same(join.anti_mask(np, l1, r1), join.anti_mask(cp, l2, r2))
 
 
+def _gathered(cols, idx):
+    """Key columns read at `idx` (-1: a NULL row), as the CPU kernels take them."""
+    if idx is None:
+        return list(cols)
+    safe = np.where(idx < 0, 0, idx)
+    return [(v[safe], (idx >= 0) if m is None else (m[safe] & (idx >= 0))) for v, m in cols]
+
+
+def _key_side(xp, cols, idx, n):
+    conv = (lambda a: a) if xp is np else (lambda a: None if a is None else cp.asarray(a))
+    return hash_join.KeySide(tuple((conv(v), conv(m)) for v, m in cols), conv(idx), n)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("nkeys", [1, 2])
+@pytest.mark.parametrize("unique", [True, False])
+def test_hash_join_matches_key_id_join(n, seed, nkeys, unique):
+    rng = np.random.default_rng(seed)
+    nb = max(n // 3, 1) if n else 0
+    base_b = rng.permutation(4 * nb + 8)[:nb].astype(np.int64) - 2 * nb
+    if not unique and nb > 1:
+        base_b[rng.integers(0, nb)] = base_b[0]
+    small = rng.integers(0, 3, nb).astype(np.int32)
+    bcols = [(base_b, nulls(rng, nb, 0.1) if seed == 1 else None)] + ([(small, None)] if nkeys == 2 else [])
+    pvals = np.where(rng.random(n) < 0.5, base_b[rng.integers(0, max(nb, 1), n)] if nb else 0,
+                     rng.integers(-3 * nb - 5, 3 * nb + 5, n)).astype(np.int32)
+    pcols = [(pvals, nulls(rng, n, 0.2))] + ([(rng.integers(0, 3, n).astype(np.int8), None)] if nkeys == 2 else [])
+    pidx = None
+    if seed == 2 and n:
+        pidx = rng.integers(-1, n, n + 5).astype(np.int64)
+    bidx = rng.permutation(nb).astype(np.int64) if seed else None
+    np_rows = n if pidx is None else n + 5
+    lid, rid = keys.join_key_ids(np, _gathered(pcols, pidx), _gathered(bcols, bidx)) if np_rows and nb else (
+        np.zeros(np_rows, np.int64), np.zeros(nb, np.int64))
+    expect = join.unique_build_pairs(np, lid, rid)
+    got = hash_join.pairs(cp, _key_side(cp, pcols, pidx, np_rows), _key_side(cp, bcols, bidx, nb))
+    if expect is not None:
+        same(expect[0], got[0])
+        same(expect[1], got[1])
+    same(join.semi_mask(np, lid, rid),
+         hash_join.presence(cp, _key_side(cp, pcols, pidx, np_rows), _key_side(cp, bcols, bidx, nb)))
+    same(join.semi_mask(np, rid, lid),
+         hash_join.presence(cp, _key_side(cp, bcols, bidx, nb), _key_side(cp, pcols, pidx, np_rows)))
+    expect_all = join.inner_pairs(np, lid, rid)
+    assert np.all(np.diff(host(got[0])) >= 0)
+    assert sorted(zip(host(got[0]).tolist(), host(got[1]).tolist())) == \
+        sorted(zip(expect_all[0].tolist(), expect_all[1].tolist()))
+
+
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("groups", [1, 4, privatized.MAX_SLOTS, 50_000])
@@ -146,6 +196,14 @@ def test_privatized_scatter(slots, op):
     getattr(backend, f"scatter_{op}")(cp, t2, cp.asarray(idx), cp.asarray(vals))
     same(t1, t2)
     same(backend.bincount(np, idx, slots), backend.bincount(cp, cp.asarray(idx), slots))
+
+
+@pytest.mark.parametrize("slots", [privatized.MAX_SLOTS + 1, 1_500_000])
+def test_bincount_many_slots(slots):
+    rng = np.random.default_rng(slots)
+    idx = skewed(rng, 2_000_000, slots)
+    same(backend.bincount(np, idx, slots), backend.bincount(cp, cp.asarray(idx), slots))
+    same(backend.bincount(np, idx[:0], slots), backend.bincount(cp, cp.asarray(idx[:0]), slots))
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -179,6 +179,8 @@ LIKE = [
 
 STRINGS = [
     "select id, s, length(s) from t",
+    "select id from t where null not like '%a%'",
+    "select id, null like 'a', upper(null), length(null), substring(null, 1, 2) from t",
     "select id, upper(s), lower(s) from t",
     "select id, substring(s, 2, 3) from t",
     "select id, substring(s from 2 for 3) from t",

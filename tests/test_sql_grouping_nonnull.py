@@ -1,5 +1,5 @@
 """GROUP BY on NULL-free string and boolean keys with count/sum/avg of NULL-free integer and decimal
-expressions: the shape the GPU's one-kernel aggregate takes (physical.fused_aggregate). Every query
+expressions: the shape the GPU's one-kernel aggregate takes (physical.fused_aggregate), also as global aggregates and over a scan's filters. Every query
 also runs on the CPU, and both must give DuckDB's answers, overflow errors included."""
 from __future__ import annotations
 
@@ -56,6 +56,12 @@ QUERIES = [
     ("select nn.s, sum(x), count(*) from nn left join side on nn.s = side.s where side.k is null or side.k > 0 "
     "group by nn.s"),
     "select s, count(*), sum(x) from nn group by s having sum(x) > 0",
+    "select s, sum(huge), sum(huge - x), avg(huge) from nn group by s",
+    "select sum(huge), sum(x), count(*), avg(y) from nn where x > 0 and y < 50",
+    "select count(*), sum(x), avg(p) from nn where x > 10000000",
+    "select s, f, count(*), sum(p * (1 - d)) from nn where d <= 0.05 and b group by s, f",
+    "select s, sum(y * p), sum(cast(z as bigint)), sum(cast(y as decimal(12, 2))), avg(cast(d as decimal(9, 4))) from nn group by s",
+    "select sum(p * y), count(*) from nn where b",
 ]
 
 

@@ -179,6 +179,26 @@ def test_report_summary_arithmetic():
     assert report_stem(report) == "tpch_sf1_gpu_NVIDIA-H100-80GB-HBM3"
 
 
+NCU_LOG = '''==PROF== Connected to process 123
+"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size","Grid Size","Device","CC","Section Name","Metric Name","Metric Unit","Metric Value"
+"0","1","p","h","warpdb_trace_marker_q2","1","7","(1, 1, 1)","(1, 1, 1)","0","9.0","s","gpu__time_duration.sum","nsecond","1,024"
+"1","1","p","h","cupy_take<long>(int, long*)","1","7","(128, 1, 1)","(10, 1, 1)","0","9.0","s","gpu__time_duration.sum","usecond","3.5"
+"2","1","p","h","cupy_take<long>(int, long*)","1","7","(128, 1, 1)","(10, 1, 1)","0","9.0","s","gpu__time_duration.sum","nsecond","500"
+"3","1","p","h","warpdb_trace_marker_q21","1","7","(1, 1, 1)","(1, 1, 1)","0","9.0","s","gpu__time_duration.sum","nsecond","900"
+"4","1","p","h","cub_sort","1","7","(1, 1, 1)","(1, 1, 1)","0","9.0","s","gpu__time_duration.sum","nsecond","2,000"
+'''
+
+
+def test_kernel_trace_summary_splits_kernels_by_query_marker(tmp_path):
+    from tpch.kernel_trace import summarize
+
+    log = tmp_path / "trace.csv"
+    log.write_text(NCU_LOG)
+    report = summarize(log)
+    assert report["q2"] == {"kernels": 2, "device_us": 4.0, "top": [{"kernel": "cupy_take<long>", "count": 2, "us": 4.0}]}
+    assert report["q21"]["kernels"] == 1 and report["q21"]["device_us"] == 2.0
+
+
 def test_load_bench_runs_on_the_cpu(sf001, tmp_path):
     from tpch import load_bench
 

@@ -14,7 +14,7 @@ from .expr import ColRef
 from .literals import to_python
 from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
 from .physical import aggregate as agg_op
-from .physical import fused, key_filter
+from .physical import fused, fused_aggregate, key_filter
 from .physical import join as join_op
 from .physical import setops, streamed
 from .physical import sort as sort_op
@@ -43,6 +43,8 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     Aggregate over a Parquet scan larger than the cache budget runs in batches (physical.streamed)."""
     if isinstance(plan, Aggregate) and id(plan) not in ctx.key_filters:
         out = streamed.aggregate(plan, ctx, evaluate)
+        if out is None:
+            out = _aggregate_filtered_scan(plan, ctx)
         if out is not None:
             return out
     found = key_filter.candidate(plan) if isinstance(plan, Join) else None
@@ -50,15 +52,54 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
         inputs = [evaluate(c, ctx) for c in plan.children()]
     else:
         inputs = _join_inputs(plan, found, ctx)
-    ctx.operator = describe(plan)
-    if ctx.cancelled is not None and ctx.cancelled():
-        raise Cancelled("query cancelled")
-    start = time.perf_counter()
+    timed = _Timed(ctx, plan)
     out = step(plan, ctx, *inputs)
-    if ctx.sync is not None:
-        ctx.sync()
-    ctx.profile.append((type(plan).__name__, (time.perf_counter() - start) * 1e3, out.n))
+    timed.done(out.n)
     return out
+
+
+def _aggregate_filtered_scan(plan: Aggregate, ctx: ExecutionContext) -> Batch | None:
+    """On the GPU, an Aggregate right over a filtered scan whose predicates and aggregates fit
+    the fused aggregate kernel: the scan's rows go to the kernel unfiltered and the predicates are
+    evaluated there (no mask, no row index). None when it does not apply."""
+    scan = plan.input
+    if ctx.xp is np or not isinstance(scan, Scan) or not scan.filters:
+        return None
+    timed = _Timed(ctx, scan)
+    batch = _scan_rows(scan, ctx)
+    scan_ms = timed.elapsed()
+    timed = _Timed(ctx, plan)
+    out = fused_aggregate.try_aggregate(ctx.ev, plan, batch, scan.filters)
+    if out is None:
+        timed = _Timed(ctx, scan, scan_ms)
+        batch = batch.filter(ctx.xp, _mask(ctx, scan.filters, batch))
+        timed.done(batch.n)
+        timed = _Timed(ctx, plan)
+        out = step(plan, ctx, batch)
+    else:
+        ctx.profile.append((type(scan).__name__, scan_ms, batch.n))
+    timed.done(out.n)
+    return out
+
+
+class _Timed:
+    """One operator's profile entry: its clock starts on creation (plus `earlier_ms` already
+    spent); `done(rows)` synchronizes the device when profiling asks for it and appends the entry."""
+
+    def __init__(self, ctx: ExecutionContext, plan: Plan, earlier_ms: float = 0.0):
+        self.ctx, self.name, self.earlier_ms = ctx, type(plan).__name__, earlier_ms
+        ctx.operator = describe(plan)
+        if ctx.cancelled is not None and ctx.cancelled():
+            raise Cancelled("query cancelled")
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        if self.ctx.sync is not None:
+            self.ctx.sync()
+        return self.earlier_ms + (time.perf_counter() - self.start) * 1e3
+
+    def done(self, rows: int) -> None:
+        self.ctx.profile.append((self.name, self.elapsed(), rows))
 
 
 def _join_inputs(plan: Join, found, ctx: ExecutionContext) -> list[Batch]:
@@ -90,12 +131,17 @@ def step(node: Plan, ctx: ExecutionContext, *inputs: Batch) -> Batch:
 
 @step.register
 def _(node: Scan, ctx, *inputs):
-    source = _pruned(node, ctx)
-    cols = {f.cid: source.column(name, ctx.xp) for f, name in zip(node.schema, node.columns)}
-    batch = Batch(cols, source.num_rows)
+    batch = _scan_rows(node, ctx)
     if not node.filters:
         return batch
     return batch.filter(ctx.xp, _mask(ctx, node.filters, batch))
+
+
+def _scan_rows(node: Scan, ctx) -> Batch:
+    """The scan's columns over every row its source keeps after pruning (filters not applied)."""
+    source = _pruned(node, ctx)
+    cols = {f.cid: source.column(name, ctx.xp) for f, name in zip(node.schema, node.columns)}
+    return Batch(cols, source.num_rows)
 
 
 def _pruned(node: Scan, ctx):
@@ -173,7 +219,7 @@ def _(node: Sort, ctx, batch):
 def _(node: Limit, ctx, batch):
     start = min(node.offset, batch.n)
     stop = batch.n if node.limit is None else min(start + node.limit, batch.n)
-    return batch.take(ctx.xp, ctx.xp.arange(start, stop, dtype=np.int64))
+    return batch.take(ctx.xp, ctx.xp.arange(start, stop, dtype=np.int64), False)
 
 
 @step.register

@@ -74,11 +74,13 @@ def bincount(xp, idx, n: int):
     """int64 counts of each value of ``idx`` (non-negative ints below ``n``), length ``n``."""
     if idx.shape[0] == 0:
         return xp.zeros(n, dtype=xp.int64)
-    if xp is not np and n <= privatized.MAX_SLOTS:
+    if xp is np:
+        return np.bincount(idx, minlength=n).astype(np.int64, copy=False)
+    if n <= privatized.MAX_SLOTS:
         out = xp.zeros(n, dtype=xp.int64)
         privatized.scatter(xp, "add", out, idx, None)
         return out
-    return xp.bincount(idx, minlength=n).astype(xp.int64, copy=False)
+    return privatized.count_many(xp, idx, n)
 
 
 def stable_argsort(xp, a):

@@ -4,7 +4,7 @@ Pair outputs are int64 index arrays ``(li, ri)`` ordered by left row, then right
 """
 from __future__ import annotations
 
-from warpdb.kernels.backend import host_ints, stable_argsort
+from warpdb.kernels.backend import bincount, host_ints, stable_argsort
 
 
 def _empty(xp):
@@ -37,7 +37,7 @@ def _match_ranges(xp, lid, rid):
     rvalid = rid >= 0
     g, n_valid = host_ints(xp, xp.maximum(lid.max(), rid.max()) + 1, xp.count_nonzero(rvalid))
     n_null = nr - n_valid
-    counts_r = xp.bincount(xp.where(rvalid, rid, g), minlength=g + 1)[:g].astype(xp.int64, copy=False)
+    counts_r = bincount(xp, xp.where(rvalid, rid, g), g + 1)[:g]
     starts_r = xp.cumsum(counts_r) - counts_r + n_null
     if g == 0 or int(counts_r.max()) <= 1:
         order = xp.empty(nr, dtype=xp.int64)

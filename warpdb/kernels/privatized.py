@@ -41,6 +41,29 @@ extern "C" __global__ void NAME(const long long* idx, const T* vals, long long n
 """
 
 
+_COUNT_SRC = r"""
+extern "C" __global__ void count_ids(const long long* idx, long long n, unsigned long long* out) {
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {
+        atomicAdd(&out[idx[i]], 1ull);
+    }
+}
+"""
+
+
+def count_many(xp, idx, n_slots: int):
+    """int64 counts of each value of ``idx`` in [0, n_slots) with global atomics: for more slots
+    than shared memory holds, where contention is low (CuPy's bincount uses a histogram kernel
+    that is slow for millions of bins)."""
+    out = xp.zeros(n_slots, dtype=np.uint64)
+    n = int(idx.shape[0])
+    if n:
+        kernel = compiled(_COUNT_SRC, lambda: xp.RawKernel(_COUNT_SRC, "count_ids"))
+        grid = min(4 * _GRID, (n + _BLOCK - 1) // _BLOCK)
+        kernel((grid,), (_BLOCK,), (xp.ascontiguousarray(idx.astype(np.int64, copy=False)), np.int64(n), out))
+    return out.view(np.int64)
+
+
 def supports(target, op: str) -> bool:
     """Whether ``scatter(op)`` into ``target`` has a privatized kernel."""
     return target.shape[0] <= MAX_SLOTS and (op, target.dtype.name) in _OPS

@@ -179,22 +179,43 @@ def like_match(xp, ds: DeviceStrings, pattern: LikePattern, ignore_case: bool = 
 _PACK_BYTES = 7
 
 
+_PACK_SRC = r"""
+extern "C" __global__ void ascii_substring_pack(const long long* __restrict__ offsets,
+        const unsigned char* __restrict__ data, long long n, long long begin, long long end,
+        unsigned long long* keys, int* too_long) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    long long start = offsets[i], stop = offsets[i + 1];
+    long long lo = start + begin < stop ? start + begin : stop;
+    long long hi = stop;
+    if (end >= 0) {
+        long long e = start + (end > begin ? end : begin);
+        hi = e < stop ? e : stop;
+    }
+    long long len = hi - lo;
+    if (len > 7) { *too_long = 1; len = 7; }
+    unsigned long long key = (unsigned long long)len;
+    for (int j = 0; j < len; ++j) key |= (unsigned long long)data[lo + j] << (8 * (7 - j));
+    keys[i] = key;
+}
+"""
+
+
 def ascii_substring_packed(xp, ds: DeviceStrings, begin: int, end: int | None):
     """Per entry: bytes [begin, end) (0-based, clamped) of ASCII strings, packed into uint64 keys
     whose order is the strings' byte order (7 bytes big-endian, then the length); None when some
-    result is longer than 7 bytes."""
-    starts, stops = ds.offsets[:-1], ds.offsets[1:]
-    lo = xp.minimum(starts + begin, stops)
-    hi = stops if end is None else xp.minimum(starts + max(end, begin), stops)
-    length = hi - lo
-    if len(ds) and int(length.max()) > _PACK_BYTES:
-        return None
-    key = length.astype(np.uint64)
-    data = ds.data if ds.data.shape[0] else xp.zeros(1, np.uint8)
-    for j in range(_PACK_BYTES):
-        byte = xp.where(j < length, data[xp.minimum(lo + j, data.shape[0] - 1)], 0).astype(np.uint64)
-        key |= byte << np.uint64(8 * (_PACK_BYTES - j))
-    return key
+    result is longer than 7 bytes. One kernel and one round trip."""
+    n = len(ds)
+    keys = xp.zeros(n, dtype=np.uint64)
+    too_long = xp.zeros(1, dtype=np.int32)
+    if n:
+        data = ds.data if ds.data.shape[0] else xp.zeros(1, np.uint8)
+        kernel = compiled(_PACK_SRC, lambda: xp.RawKernel(_PACK_SRC, "ascii_substring_pack"))
+        kernel(((n + 255) // 256,), (256,), (ds.offsets, data, np.int64(n), np.int64(begin),
+                                             np.int64(-1 if end is None else end), keys, too_long))
+        if int(too_long[0]):
+            return None
+    return keys
 
 
 def unpack_strings(keys: np.ndarray) -> pa.Array:

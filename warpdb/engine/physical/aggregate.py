@@ -34,7 +34,7 @@ def aggregate(ev, node, batch: Batch) -> Batch:
     layout = R.GroupLayout(xp, gid, n_groups)
     out: dict[int, Column] = {}
     for f, c in zip(node.schema, key_cols):
-        out[f.cid] = c.take(xp, first)
+        out[f.cid] = c.take(xp, first, False)
     sums: dict = {}
     for f, call in zip(node.schema[len(key_cols):], node.aggs):
         out[f.cid] = _one(ev, call, batch, gid, n_groups, layout, sums)
@@ -62,7 +62,7 @@ def _one(ev, call: AggCall, batch: Batch, gid, n_groups, layout, sums: dict) -> 
     if call.distinct and call.func not in ("min", "max"):
         _, _, first = K.group_ids(xp, [(gid, None), (col.data, col.valid)])
         gid = gid[first]
-        col = col.take(xp, first)
+        col = col.take(xp, first, False)
         layout = R.GroupLayout(xp, gid, n_groups)
     fn = call.func
     t = call.dtype

@@ -410,7 +410,7 @@ class Evaluator:
         c = self.eval(first, batch)
         if all(isinstance(r, Lit) for r in rest):
             consts = [r.value for r in rest]
-            if any(v is None for v in consts):
+            if any(v is None for v in consts) or (isinstance(first, Lit) and first.value is None):
                 return constant(xp, e.dtype, None, batch.n)
             hits = strings.device_match(xp, c, e.op, consts)
             if hits is not None:

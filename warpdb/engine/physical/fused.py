@@ -18,12 +18,15 @@ _KINDS = (*T.INTEGER_KINDS, Kind.DATE, Kind.DECIMAL, Kind.BOOL)
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-class _Source:
-    """The C expression of one predicate, and the device arrays its parameters name."""
+class PredicateSource:
+    """The C expression of one predicate, and the device arrays its parameters name. `column`, when
+    given, names a column in C instead (a kernel of its own that reads columns its way), returning
+    None for one it cannot read."""
 
-    def __init__(self, ev, batch: Batch):
+    def __init__(self, ev, batch: Batch, column=None):
         self.ev, self.batch = ev, batch
         self.params: dict[int, tuple[str, object]] = {}
+        self.column_hook = column
 
     def expr(self, e: Expr) -> str | None:
         if isinstance(e, ColRef):
@@ -54,6 +57,8 @@ class _Source:
     def _column(self, e: ColRef) -> str | None:
         if e.dtype.kind not in _KINDS:
             return None
+        if self.column_hook is not None:
+            return self.column_hook(e)
         hit = self.params.get(e.cid)
         if hit is None:
             col = self.ev.eval(e, self.batch)
@@ -78,7 +83,7 @@ def split_mask(ev, conjuncts, batch: Batch):
     """(mask of the conjuncts fused into one GPU kernel or None, the conjuncts left over)."""
     if ev.xp is np or batch.n == 0:
         return None, list(conjuncts)
-    src, fused, rest = _Source(ev, batch), [], []
+    src, fused, rest = PredicateSource(ev, batch), [], []
     for c in conjuncts:
         text = src.expr(c) if c.cids() else None
         if text is None:

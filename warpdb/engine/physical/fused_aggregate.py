@@ -1,11 +1,15 @@
 """One-kernel GROUP BY on the GPU for few groups: keys that are string codes or booleans (at most a
-few thousand key combinations), and count/sum/avg of NULL-free integer or decimal expressions.
+few thousand key combinations, or none: a global aggregate), and count/sum/avg of NULL-free integer
+or decimal expressions, optionally over only the rows passing a filter (`where`: a scan's
+predicates, evaluated in the same kernel, so no row index is built).
 
 The kernel reads the input columns through the batch's row index (no gathers), evaluates each
 argument expression with the same overflow rule as the evaluator, and adds every row into a table
-of (count, low-half sum, high-half sum) per group — per-thread registers when the table is small
-(one add per row, flushed once per thread), else shared memory — so the sums are exact and equal
-to the general path's to the last digit. Plans it cannot take return None and run as before.
+of (count, low-half sum, high-half sum) per group — so the sums are exact and equal to the general
+path's to the last digit. When the groups times the sums are few, each thread keeps a count and a
+plain 64-bit sum per group in its own shared-memory words (indexed by group: no branches, no
+atomics, few registers), moving a sum into the shared table's halves only when the next add would
+overflow and once at the end; otherwise every row adds into the shared table. Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -13,16 +17,19 @@ import numpy as np
 
 from ...errors import ExecutionError
 from ...kernels import reduce as R
+from ...kernels.backend import to_host
 from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
-from ..expr import AggCall, Call, ColRef, Expr, Lit
+from ..expr import AggCall, Call, Cast, ColRef, Expr, Lit
 from ..types import Kind
 from .agg_results import avg_from_exact, exact_sum_column
 from .batch import Batch
+from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
-_REGISTER_WORDS = 96
+_THREAD_WORDS = 36
+_THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
 _GRID = 1056
@@ -69,6 +76,8 @@ class _Source:
         if isinstance(e, ColRef):
             got = self.column(e)
             return None if got is None else f"((long long){got[0]})"
+        if isinstance(e, Cast):
+            return self._cast(e)
         if not (isinstance(e, Call) and e.op in _ARITH and len(e.args) == 2) or len(self.flags) >= _MAX_FLAGS:
             return None
         name = self.memo.get(e)
@@ -81,6 +90,29 @@ class _Source:
         self.lines.append(_checked(name, e.op, a, b, e.dtype, len(self.flags)))
         self.flags.append((e.op, e.dtype))
         return name
+
+
+    def _cast(self, e: Cast) -> str | None:
+        """Casts that cannot fail: integer widening, and integer or decimal to a decimal with room
+        for every value (a multiplication by a power of ten that cannot overflow)."""
+        s, t = e.arg.dtype, e.dtype
+        inner = self.value(e.arg)
+        if inner is None:
+            return None
+        if t.kind in T.INTEGER_KINDS and s.kind in T.INTEGER_KINDS:
+            (slo, shi), (tlo, thi) = T.INT_BOUNDS[s.kind], T.INT_BOUNDS[t.kind]
+            return inner if tlo <= slo and shi <= thi else None
+        if t.kind is not Kind.DECIMAL or t.precision > 18:
+            return None
+        if s.kind in T.INTEGER_KINDS:
+            digits, shift = len(str(T.INT_BOUNDS[s.kind][1])), t.scale
+        elif s.kind is Kind.DECIMAL and s.scale <= t.scale:
+            digits, shift = s.precision, t.scale - s.scale
+        else:
+            return None
+        if digits + shift > t.precision:
+            return None
+        return inner if shift == 0 else f"({inner} * {10 ** shift}LL)"
 
 
 def _checked(name: str, op: str, a: str, b: str, t: T.DataType, bit: int) -> str:
@@ -102,14 +134,20 @@ def _checked(name: str, op: str, a: str, b: str, t: T.DataType, bit: int) -> str
     return f"long long {name} = {wrapped};\n        if ({bad}) atomicOr(flags, {1 << bit});"
 
 
-def try_aggregate(ev, node, batch: Batch) -> Batch | None:
-    """The aggregate's output batch from the fused kernel, or None when the plan does not fit it."""
-    if ev.xp is np or not node.keys:
+def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
+    """The aggregate's output batch from the fused kernel over the rows of `batch` passing every
+    conjunct of `where`, or None when the plan does not fit it."""
+    if ev.xp is np:
         return None
     src = _Source(batch)
     keys = _keys(src, node.keys)
     if keys is None:
         return None
+    pred = PredicateSource(ev, batch, lambda e: (got := src.column(e)) and got[0])
+    terms = [pred.expr(c) for c in where]
+    if any(t is None for t in terms):
+        return None
+    src.lines[:0] = [f"if (!({' && '.join(terms)})) continue;"] if terms else []
     slots = int(np.prod([card for _, _, card in keys]))
     sums: dict[str, int] = {}
     plan = []
@@ -130,7 +168,8 @@ def try_aggregate(ev, node, batch: Batch) -> Batch | None:
     if flagged:
         op, t = src.flags[(flagged & -flagged).bit_length() - 1]
         raise ExecutionError(f"Overflow in {op} of {t}")
-    return _finish(xp, node, keys, plan, table, width)
+    host = _finish(np, node, keys, plan, to_host(xp, table), width)
+    return Batch({cid: _to_device(xp, col) for cid, col in host.columns.items()}, host.n)
 
 
 def _keys(src: _Source, exprs):
@@ -167,31 +206,54 @@ def _agg_step(src: _Source, call: AggCall, sums: dict[str, int]):
     return (call.func, slot, call.args[0].dtype, call.dtype)
 
 
+_HELPERS = r"""
+__device__ __forceinline__ void move_sum(long long s, unsigned long long* a) {
+    if (s) { atomicAdd(&a[0], (unsigned long long)(s & 0xFFFFFFFFLL)); atomicAdd(&a[1], (unsigned long long)(s >> 32)); }
+}
+__device__ __forceinline__ long long add_or_move(long long s, long long v, unsigned long long* a) {
+    long long t = (long long)((unsigned long long)s + (unsigned long long)v);
+    if (((s ^ t) & (v ^ t)) < 0) { move_sum(s, a); return v; }
+    return t;
+}
+"""
+
+
 def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: int):
     params = [(name, base.data) for name, base in src.params.values()]
     strides, stride = [], 1
     for _, _, card in reversed(keys):
         strides.append(stride)
         stride *= card
-    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides)))
+    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides))) or "0"
     terms = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
                                                     f"(unsigned long long)({v} >> 32)")]
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
     row = "idx[i]" if src.idx is not None else "i"
     body = "\n        ".join(src.lines)
     words = slots * width
-    if words <= _REGISTER_WORDS:
-        setup = "unsigned long long " + ", ".join(f"r{k} = 0ull" for k in range(words)) + ";"
-        cases = "\n            ".join(
-            f"case {g}: " + " ".join(f"r{g * width + j} += {t};" for j, t in enumerate(terms)) + " break;"
-            for g in range(slots))
-        accumulate = f"switch (g) {{\n            {cases}\n        }}"
-        spill = "\n    ".join(f"if (r{k}) atomicAdd(&acc[{k}], r{k});" for k in range(words))
+    per_thread = slots * (1 + len(values))
+    block = _BLOCK
+    if per_thread <= _THREAD_WORDS:
+        block = _THREAD_BLOCK
+        mine = f"long long* mine = (long long*)(acc + {words}) + (long long)g * {1 + len(values)} * {block} + threadIdx.x;"
+        setup = (f"for (int k = 0; k < {per_thread}; ++k) ((long long*)(acc + {words}))[k * {block} + threadIdx.x] = 0;"
+                 "\n    __syncthreads();")
+        accumulate = "\n        ".join(
+            [mine, "mine[0] += 1;"]
+            + [f"mine[{(1 + j) * block}] = add_or_move(mine[{(1 + j) * block}], {v}, acc + g * {width} + {1 + 2 * j});"
+               for j, v in enumerate(values)])
+        spill = f"""__syncthreads();
+    for (int k = 0; k < {per_thread}; ++k) {{
+        long long v = ((long long*)(acc + {words}))[k * {block} + threadIdx.x];
+        int g = k / {1 + len(values)}, j = k % {1 + len(values)};
+        if (j == 0) {{ if (v) atomicAdd(&acc[g * {width}], (unsigned long long)v); }}
+        else move_sum(v, acc + g * {width} + 2 * j - 1);
+    }}"""
     else:
         setup = spill = ""
         accumulate = f"unsigned long long* a = acc + (long long)g * {width};\n        " + "\n        ".join(
             f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(terms))
-    code = f"""
+    code = _HELPERS + f"""
 extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, long long n{decl},
         unsigned long long* out, int* flags) {{
     extern __shared__ unsigned long long acc[];
@@ -217,15 +279,23 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
     flags = xp.zeros(1, dtype=xp.int32)
     if n:
         idx = src.idx if src.idx is not None else xp.zeros(1, dtype=xp.int64)
-        grid = min(_GRID, (n + _BLOCK - 1) // _BLOCK)
-        kernel((grid,), (_BLOCK,), (idx, np.int64(n), *[a for _, a in params], table, flags),
-               shared_mem=slots * width * 8)
+        grid = min(_GRID * _BLOCK // block, (n + block - 1) // block)
+        shared = words + (per_thread * block if block == _THREAD_BLOCK else 0)
+        kernel((grid,), (block,), (idx, np.int64(n), *[a for _, a in params], table, flags), shared_mem=shared * 8)
     return table.reshape(slots, width), flags
+
+
+def _to_device(xp, col: Column) -> Column:
+    """A host result column on the device (the group table is small: it is finished on the host,
+    a handful of uploads instead of a few kernels per aggregate)."""
+    wide = None if col.wide is None else tuple(xp.asarray(a) for a in col.wide)
+    valid = None if col.valid is None else xp.asarray(col.valid)
+    return Column(col.dtype, xp.asarray(col.data), valid, col.dictionary, col.dict_sorted, wide)
 
 
 def _finish(xp, node, keys, plan, table, width) -> Batch:
     counts = table[:, 0].view(xp.int64)
-    rows = xp.nonzero(counts > 0)[0]
+    rows = xp.nonzero(counts > 0)[0] if keys else xp.zeros(1, dtype=xp.int64)
     cnt = counts[rows]
     out: dict[int, Column] = {}
     stride = 1

@@ -1,13 +1,17 @@
-"""Joins of every kind on equi-keys (key ids + merge kernels) plus residual predicates."""
+"""Joins of every kind on equi-keys plus residual predicates. On the GPU, integer, code and date keys
+go through hash tables (`kernels.hash_join`) read through the batches' row indices; other keys, and
+every join on the CPU, through key ids and merge kernels."""
 from __future__ import annotations
 
 import numpy as np
 
 from ...errors import ExecutionError, OutOfMemory
+from ...kernels import hash_join as H
 from ...kernels import join as J
 from ...kernels import keys as K
 from .. import types as T
 from ..column import Column
+from ..expr import ColRef
 from ..types import Kind
 from . import strings
 from .batch import Batch
@@ -34,14 +38,82 @@ def _column_ids(xp, lcols: list[Column], rcols: list[Column]):
 
 def key_presence(xp, cols: list[Column], others: list[Column]):
     """bool per row of `cols`: its key tuple occurs among the rows of `others` (NULL never does)."""
+    sides = _hash_sides(xp, cols, None, others, None)
+    if sides is not None:
+        return H.presence(xp, *sides)
     lid, rid = _column_ids(xp, cols, others)
     return J.semi_mask(xp, lid, rid)
+
+
+def _raw_keys(batch: Batch, exprs):
+    """The base key columns and their shared row index when every key is a plain column read
+    through one index, else None."""
+    cols, idx = [], None
+    for i, e in enumerate(exprs):
+        if not isinstance(e, ColRef):
+            return None
+        base, row_idx, _ = batch.row_source(e.cid)
+        if i and row_idx is not idx:
+            return None
+        cols.append(base)
+        idx = row_idx
+    return cols, idx
+
+
+def _hash_sides(xp, lcols, lidx, rcols, ridx):
+    """KeySides for the hash kernels (GPU, integer-like keys, string keys sharing one dictionary),
+    or None."""
+    if xp is np:
+        return None
+    for lc, rc in zip(lcols, rcols):
+        if lc.wide is not None or rc.wide is not None:
+            return None
+        if lc.dtype.kind is Kind.VARCHAR and lc.dictionary is not rc.dictionary:
+            return None
+    lside = H.KeySide(tuple((c.data, c.valid) for c in lcols), lidx,
+                      len(lcols[0]) if lidx is None else int(lidx.shape[0]))
+    rside = H.KeySide(tuple((c.data, c.valid) for c in rcols), ridx,
+                      len(rcols[0]) if ridx is None else int(ridx.shape[0]))
+    return (lside, rside) if H.supported(lside) and H.supported(rside) else None
+
+
+def _join_sides(ev, node, left: Batch, right: Batch):
+    """The hash kernels' view of both sides' keys: base columns through row indices when possible,
+    else evaluated (string keys re-encoded on one dictionary); None when they cannot take them."""
+    if ev.xp is np:
+        return None
+    lraw, rraw = _raw_keys(left, node.left_keys), _raw_keys(right, node.right_keys)
+    if lraw is not None and rraw is not None:
+        sides = _hash_sides(ev.xp, *lraw, *rraw)
+        if sides is not None:
+            return sides
+    lcols = [ev.eval(e, left) for e in node.left_keys]
+    rcols = [ev.eval(e, right) for e in node.right_keys]
+    for k, (lc, rc) in enumerate(zip(lcols, rcols)):
+        if lc.dtype.kind is Kind.VARCHAR:
+            lcols[k], rcols[k] = strings.unify(ev.xp, [lc, rc])
+    return _hash_sides(ev.xp, lcols, None, rcols, None)
+
+
+def _hash_pairs(xp, lside, rside):
+    """Inner pairs from a hash table on the smaller side; None when that side is too large."""
+    big, small, swapped = (rside, lside, True) if rside.n > lside.n else (lside, rside, False)
+    if small.n > H.MAX_BUILD_ROWS:
+        return None
+    pairs = H.pairs(xp, big, small)
+    return (pairs[1], pairs[0]) if swapped else pairs
 
 
 def _pairs(ev, node, left: Batch, right: Batch):
     """Index pairs satisfying the equi-keys and the residual."""
     xp = ev.xp
+    pairs = None
     if node.left_keys:
+        sides = _join_sides(ev, node, left, right)
+        pairs = None if sides is None else _hash_pairs(xp, *sides)
+    if pairs is not None:
+        li, ri = pairs
+    elif node.left_keys:
         lid, rid = _key_ids(ev, node, left, right)
         if right.n > left.n:
             ri, li = _matched_pairs(xp, rid, lid)
@@ -56,7 +128,7 @@ def _pairs(ev, node, left: Batch, right: Batch):
     if node.residual is not None and li.shape[0]:
         used = node.residual.cids()
         both = _combine(xp, left.select([c for c in left.columns if c in used]),
-                        right.select([c for c in right.columns if c in used]), li, ri)
+                        right.select([c for c in right.columns if c in used]), li, ri, False, False)
         keep = ev.predicate(node.residual, both)
         li, ri = li[keep], ri[keep]
     return li, ri
@@ -79,8 +151,9 @@ def _matched_pairs(xp, big, small):
     return J.inner_pairs(xp, big, small)
 
 
-def _combine(xp, left: Batch, right: Batch, li, ri) -> Batch:
-    return Batch.merge(left.take(xp, li), right.take(xp, ri))
+def _combine(xp, left: Batch, right: Batch, li, ri, lneg=None, rneg=None) -> Batch:
+    """Both sides' rows at the pairs; `lneg`/`rneg` False promise no -1 in `li`/`ri` (None: check)."""
+    return Batch.merge(left.take(xp, li, lneg), right.take(xp, ri, rneg))
 
 
 def _unmatched(xp, idx, n):
@@ -103,7 +176,7 @@ def join(ev, node, left: Batch, right: Batch) -> Batch:
         extra = _unmatched(xp, ri_r, right.n)
         li = xp.concatenate([li_r, xp.full(extra.shape[0], -1, np.int64)])
         ri = xp.concatenate([ri_r, extra])
-        return _combine(xp, left, right, li, ri)
+        return _combine(xp, left, right, li, ri, None, False)
     li, ri = _pairs(ev, node, left, right)
     if kind in ("left", "full"):
         extra = _unmatched(xp, li, left.n)
@@ -113,12 +186,17 @@ def join(ev, node, left: Batch, right: Batch) -> Batch:
         extra = _unmatched(xp, ri, right.n)
         li = xp.concatenate([li, xp.full(extra.shape[0], -1, np.int64)])
         ri = xp.concatenate([ri, extra])
-    return _combine(xp, left, right, li, ri)
+    if kind == "inner":
+        return _combine(xp, left, right, li, ri, False, False)
+    return _combine(xp, left, right, li, ri, None if kind == "full" else False, None)
 
 
 def _semi(ev, node, left, right, keep_matched: bool) -> Batch:
     xp = ev.xp
-    if node.left_keys and node.residual is None:
+    sides = _join_sides(ev, node, left, right) if node.left_keys and node.residual is None else None
+    if sides is not None:
+        mask = H.presence(xp, *sides)
+    elif node.left_keys and node.residual is None:
         lid, rid = _key_ids(ev, node, left, right)
         mask = J.semi_mask(xp, lid, rid)
     elif node.residual is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...kernels import keys as K
+from ...kernels.backend import bincount
 from ..column import Column
 from ..types import Kind
 from . import strings
@@ -39,8 +40,8 @@ def set_operation(xp, node, left: Batch, right: Batch) -> Batch:
         return both
     gid, n_groups, first = K.group_ids(xp, [(c.data, c.valid) for c in merged.values()])
     side = xp.concatenate([xp.zeros(left.n, np.int64), xp.ones(right.n, np.int64)])
-    count_l = xp.bincount(gid[side == 0], minlength=n_groups)
-    count_r = xp.bincount(gid[side == 1], minlength=n_groups)
+    count_l = bincount(xp, gid[side == 0], n_groups)
+    count_r = bincount(xp, gid[side == 1], n_groups)
     if node.kind == "intersect":
         copies = xp.minimum(count_l, count_r) if node.all else ((count_l > 0) & (count_r > 0)).astype(np.int64)
     else:

@@ -19,4 +19,4 @@ def sort(ev, node, batch: Batch, limit: int | None = None) -> Batch:
         perm = S.top_k_indices(xp, keys, limit)
     else:
         perm = S.sort_indices(xp, keys)
-    return batch.take(xp, perm)
+    return batch.take(xp, perm, False)

@@ -105,7 +105,7 @@ def _partial(ev, plan, batch: Batch) -> tuple[list[Column], list[tuple]]:
     keys = [ev.eval(k, batch) for k in plan.keys]
     if keys:
         gid, n_groups, first = K.group_ids(xp, agg_op.key_arrays(xp, keys))
-        keys = [c.take(xp, first) for c in keys]
+        keys = [c.take(xp, first, False) for c in keys]
     else:
         gid, n_groups = xp.zeros(batch.n, np.int64), 1
     layout = R.GroupLayout(xp, gid, n_groups)
@@ -162,7 +162,7 @@ def _combine(xp, plan, partials: list) -> Batch:
     else:
         gid, n_groups, first = xp.zeros(len(partials), np.int64), 1, None
     layout = R.GroupLayout(xp, gid, n_groups)
-    out = {f.cid: c.take(xp, first) for f, c in zip(plan.schema, keys)}
+    out = {f.cid: c.take(xp, first, False) for f, c in zip(plan.schema, keys)}
     for i, (f, call) in enumerate(zip(plan.schema[len(keys):], plan.aggs)):
         state = [concat_columns(xp, [p[1][i][j] for p in partials]) for j in range(len(partials[0][1][i]))]
         out[f.cid] = _final(xp, layout, call, state)

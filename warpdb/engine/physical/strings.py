@@ -7,6 +7,8 @@ the CPU backend, runs Arrow compute over the host dictionary.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,10 +44,15 @@ def gather(xp, col: Column, per_entry: pa.Array, dtype: T.DataType) -> Column:
     return Column(dtype, data, valid)
 
 
+HOST_ENTRIES = 4096
+
+
 def device_match(xp, col: Column, op: str, consts: list):
     """Per-entry matches (device bool array) of a LIKE-family op or `eq` with a constant, computed
-    on the GPU; None on the CPU backend or where only Arrow has the semantics (non-ASCII ILIKE)."""
-    if xp is np or len(col.dictionary) == 0:
+    on the GPU; None on the CPU backend, for dictionaries of fewer than HOST_ENTRIES entries (Arrow
+    on the host and one upload cost less than the kernel's uploads and launch) and where only Arrow
+    has the semantics (non-ASCII ILIKE)."""
+    if xp is np or len(col.dictionary) < HOST_ENTRIES:
         return None
     if op in ("like", "ilike"):
         escape = consts[1] if len(consts) > 1 else None
@@ -102,18 +109,38 @@ def gather_strings(xp, col: Column, per_entry: pa.Array) -> Column:
     return Column(T.VARCHAR, data, valid, enc.dictionary.cast(pa.string()), False)
 
 
+_RANKS = 64
+_ranks: OrderedDict[tuple, tuple] = OrderedDict()
+
+
 def sorted_dictionary(xp, col: Column) -> Column:
     """The same column with its dictionary in string order, so codes compare like strings. Few rows
-    over a large dictionary first keep only the entries they use, so only those are sorted."""
+    over a large dictionary first keep only the entries they use, so only those are sorted; a whole
+    dictionary's order (rank of each code on the backend, sorted values) is kept for reuse."""
     if col.dict_sorted:
         return col
     if 4 * len(col) < len(col.dictionary):
         col = _compact(xp, col)
-    order = pc.sort_indices(col.dictionary).to_numpy()
+        rank, ordered = _rank(xp, col.dictionary)
+    else:
+        key = (id(col.dictionary), xp.__name__)
+        hit = _ranks.get(key)
+        if hit is None or hit[0] is not col.dictionary:
+            hit = _ranks[key] = (col.dictionary, *_rank(xp, col.dictionary))
+            if len(_ranks) > _RANKS:
+                _ranks.popitem(last=False)
+        _ranks.move_to_end(key)
+        rank, ordered = hit[1], hit[2]
+    data = rank[col.data] if rank is not None else col.data
+    return Column(T.VARCHAR, data, col.valid, ordered, True)
+
+
+def _rank(xp, dictionary: pa.Array):
+    """(each code's position in string order on the backend or None when empty, sorted values)."""
+    order = pc.sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    data = xp.asarray(rank)[col.data] if len(order) else col.data
-    return Column(T.VARCHAR, data, col.valid, col.dictionary.take(pa.array(order)), True)
+    return (xp.asarray(rank) if len(order) else None), dictionary.take(pa.array(order))
 
 
 def _compact(xp, col: Column) -> Column:
