@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from ..engine.column import host_parts, index_codes, validity, values_view
 from ..engine.types import VARCHAR
 
-CHECKED_UP_TO = 4096  # dictionaries of at most this many values kept as they are are checked for order
+CHECKED_UP_TO = 4096  # a dictionary kept as read is checked for string order up to this many values
 
 
 def chunk_codes(arr) -> tuple[np.ndarray, np.ndarray | None, pa.Array]:
