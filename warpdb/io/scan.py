@@ -65,7 +65,8 @@ def scan(source, groups: dict[int, list[int]], names: list[str], dtypes: dict, c
         if name in special:
             continue
         arrow = source.field(name)
-        keys = [chunk_key(p.path, p.version, p.group, name, dtypes[name]) for p in pieces]
+        tag = _tag(name, dtypes[name])
+        keys = [(p.path, *p.version, p.group, tag) for p in pieces]
         col = _Column(name, dtypes[name], arrow, keys, [cache.get(k) for k in keys])
         view = _cached_view(col)
         if view is not None:
@@ -95,7 +96,11 @@ def scan(source, groups: dict[int, list[int]], names: list[str], dtypes: dict, c
 
 def chunk_key(path: str, version: tuple, group: int, name: str, dtype: T.DataType) -> tuple:
     """The page cache's key of a column chunk in the engine's form of `dtype`."""
-    return (path, *version, group, f"{name}:{dtype}")
+    return (path, *version, group, _tag(name, dtype))
+
+
+def _tag(name: str, dtype: T.DataType) -> str:
+    return f"{name}:{dtype}"
 
 
 def _pieces(source, groups: dict, cache) -> list[_Piece]:
@@ -179,16 +184,13 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
         first = pieces[run[0]]
         missing = [c for c in loads if c.found[run[0]] is None]
         present = [c for c in missing if c.arrow.name in first.index]
-        if present:
-            reads += len(run)
-            for k in run:
-                rg = pieces[k].meta.row_group(pieces[k].group)
-                nbytes += sum(rg.column(first.index[c.arrow.name]).total_compressed_size for c in present)
+        reads += len(run) if present else 0
         decoded.append((run, missing))
         decodes.append(_decode(source, [pieces[k] for k in run], missing, present))
     results, numbers = load.run(cache.transfers, promotions + decodes)
     stats.add(numbers)
-    for (run, missing), result in zip(decoded, results[len(promotions):]):
+    for (run, missing), (result, compressed) in zip(decoded, results[len(promotions):]):
+        nbytes += compressed
         for col in missing:
             for k in run:
                 col.dicts[k] = result[col.name]
@@ -233,7 +235,7 @@ def _promote(block: Block, p: _Piece, chunk: Chunk):
 def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Column]):
     """A job reading a run of row groups' chunks of the `present` columns (the others are NULL
     there), converting them to the engine's form and copying them into their blocks; its result is
-    each column's (dictionary, sorted) for strings (None otherwise)."""
+    each column's (dictionary, sorted) for strings (None otherwise), and the compressed bytes read."""
     first = run[0]
     rows = sum(p.rows for p in run)
 
@@ -252,7 +254,9 @@ def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Co
                 raise ExecutionError(f"'{first.path}': row groups {[p.group for p in run]} of column "
                                      f"'{col.arrow.name}' hold NULLs that the file's metadata rules out")
             out[col.name] = (dictionary, sorted_) if col.dtype.kind is Kind.VARCHAR else None
-        return out, seconds
+        compressed = sum(p.meta.row_group(p.group).column(p.index[c.arrow.name]).total_compressed_size
+                         for p in run for c in present)
+        return (out, compressed), seconds
 
     return job
 
