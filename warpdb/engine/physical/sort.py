@@ -14,7 +14,7 @@ from ..types import Kind
 from . import strings
 from .batch import Batch
 
-HOST_ROWS = 65536
+HOST_ROWS = 8192
 
 
 def sort(ev, node, batch: Batch, limit: int | None = None) -> Batch:
