@@ -1,15 +1,18 @@
-"""One-kernel GROUP BY on the GPU for few groups: keys that are string codes or booleans (at most a
-few thousand key combinations, or none: a global aggregate), and count/sum/avg of NULL-free integer
-or decimal expressions, optionally over only the rows passing a filter (`where`: a scan's
-predicates, evaluated in the same kernel, so no row index is built).
+"""One-kernel GROUP BY on the GPU for few groups: keys that are string codes, booleans or integers
+and dates of a small range (at most a few thousand key combinations, or none: a global aggregate),
+and count/sum/avg of NULL-free integer or decimal expressions (arithmetic, casts that cannot fail,
+CASE with predicates, string predicates as per-dictionary-entry lookups), optionally over only the
+rows passing a filter (`where`: a scan's predicates, evaluated in the same kernel, so no row index
+is built).
 
-The kernel reads the input columns through the batch's row index (no gathers), evaluates each
+The kernel reads the input columns through their batch row indices (no gathers), evaluates each
 argument expression with the same overflow rule as the evaluator, and adds every row into a table
 of (count, low-half sum, high-half sum) per group — so the sums are exact and equal to the general
 path's to the last digit. When the groups times the sums are few, each thread keeps a count and a
 plain 64-bit sum per group in its own shared-memory words (indexed by group: no branches, no
 atomics, few registers), moving a sum into the shared table's halves only when the next add would
-overflow and once at the end; otherwise every row adds into the shared table. Plans it cannot take return None and run as before.
+overflow and once at the end; otherwise every row adds into the shared table. The small table is
+finished on the host. Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import numpy as np
 
 from ...errors import ExecutionError
 from ...kernels import reduce as R
-from ...kernels.backend import to_host
+from ...kernels.backend import host_ints, to_host
 from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
@@ -29,6 +32,7 @@ from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
 _THREAD_WORDS = 36
+_INT_KEY_SPAN = 4096
 _THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
@@ -47,6 +51,7 @@ class _Source:
         self.indices: dict[int, tuple[str, object, bool]] = {}
         self.params: dict[int, tuple[str, object]] = {}
         self.tables: list[tuple[str, object]] = []
+        self.scalars: list[tuple[str, int]] = []
         self.lines: list[str] = []
         self.memo: dict[Expr, str] = {}
         self.flags: list[tuple[str, T.DataType]] = []
@@ -67,6 +72,12 @@ class _Source:
         if param is None:
             param = self.params[ref.cid] = (f"c{len(self.params)}", base)
         return f"{param[0]}[{row}]", base
+
+    def scalar(self, value: int) -> str:
+        """The C name of a long long kernel parameter holding `value`."""
+        name = f"k{len(self.scalars)}"
+        self.scalars.append((name, value))
+        return name
 
     def table(self, per_entry) -> str:
         """The C name of a per-dictionary-entry lookup array (a string predicate's answers)."""
@@ -185,7 +196,7 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     if any(t is None for t in terms):
         return None
     src.lines[:0] = [f"if (!({' && '.join(terms)})) continue;"] if terms else []
-    slots = int(np.prod([card for _, _, card in keys]))
+    slots = int(np.prod([card for _, _, card, _ in keys]))
     sums: dict[str, int] = {}
     plan = []
     for call in node.aggs:
@@ -209,19 +220,30 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
 
 
 def _keys(src: _Source, exprs):
-    """Per key: (C code of its value in [0, card), base Column, card); None when a key does not fit."""
+    """Per key: (C code of its value in [0, card), base Column, card, lowest value of an integer or
+    date key or None); None when a key does not fit. An integer or date key's range comes from its
+    base column's min and max (one round trip) and must span at most _INT_KEY_SPAN values."""
     out = []
     for e in exprs:
-        if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL):
+        if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL, *T.INTEGER_KINDS, Kind.DATE):
             return None
         got = src.column(e)
         if got is None:
             return None
         code, base = got
-        card = 2 if e.dtype.kind is Kind.BOOL else len(base.dictionary)
-        if card == 0:
+        if e.dtype.kind in (Kind.VARCHAR, Kind.BOOL):
+            card = 2 if e.dtype.kind is Kind.BOOL else len(base.dictionary)
+            if card == 0:
+                return None
+            out.append((f"(int){code}", base, card, None))
+            continue
+        if len(base) == 0:
             return None
-        out.append((f"(int){code}", base, card))
+        lo, hi = host_ints(src.ev.xp, base.data.min(), base.data.max())
+        if hi - lo >= _INT_KEY_SPAN:
+            return None
+        name = src.scalar(lo)
+        out.append((f"(int)((long long){code} - {name})", base, hi - lo + 1, lo))
     return out
 
 
@@ -257,15 +279,16 @@ __device__ __forceinline__ long long add_or_move(long long s, long long v, unsig
 def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: int):
     params = [(name, base.data) for name, base in src.params.values()]
     strides, stride = [], 1
-    for _, _, card in reversed(keys):
+    for _, _, card, _ in reversed(keys):
         strides.append(stride)
         stride *= card
-    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides))) or "0"
+    group = " + ".join(f"{code} * {s}" for (code, _, _, _), s in zip(keys, reversed(strides))) or "0"
     terms = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
                                                     f"(unsigned long long)({v} >> 32)")]
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
     decl += "".join(f", const long long* __restrict__ i{name}" for name, _, _ in src.indices.values())
     decl += "".join(f", const bool* __restrict__ {name}" for name, _ in src.tables)
+    decl += "".join(f", long long {name}" for name, _ in src.scalars)
     rows = " ".join(f"long long {name} = i{name}[i];" for name, _, _ in src.indices.values())
     body = "\n        ".join(src.lines)
     words = slots * width
@@ -317,6 +340,7 @@ extern "C" __global__ void warpdb_group_agg(long long n{decl},
     flags = xp.zeros(1, dtype=xp.int32)
     if n:
         args = [a for _, a in params] + [idx for _, idx, _ in src.indices.values()] + [t for _, t in src.tables]
+        args += [np.int64(v) for _, v in src.scalars]
         grid = min(_GRID * _BLOCK // block, (n + block - 1) // block)
         shared = words + (per_thread * block if block == _THREAD_BLOCK else 0)
         kernel((grid,), (block,), (np.int64(n), *args, table, flags), shared_mem=shared * 8)
@@ -338,12 +362,14 @@ def _finish(xp, node, keys, plan, table, width) -> Batch:
     out: dict[int, Column] = {}
     stride = 1
     codes = []
-    for _, base, card in reversed(keys):
-        codes.append(((rows // stride) % card, base, card))
+    for _, base, card, lo in reversed(keys):
+        codes.append(((rows // stride) % card, base, lo))
         stride *= card
-    for f, (code, base, _) in zip(node.schema, reversed(codes)):
+    for f, (code, base, lo) in zip(node.schema, reversed(codes)):
         if f.dtype.kind is Kind.BOOL:
             out[f.cid] = Column(T.BOOL, code == 1, None)
+        elif lo is not None:
+            out[f.cid] = Column(f.dtype, (code + lo).astype(T.device_dtype(f.dtype)), None)
         else:
             out[f.cid] = Column(T.VARCHAR, code.astype(np.int32), None, base.dictionary, base.dict_sorted)
     for f, step in zip(node.schema[len(node.keys):], plan):
