@@ -83,14 +83,27 @@ def _encode_host(arr) -> tuple[np.ndarray, np.ndarray | None, pa.Array]:
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.large_string()) if pa.types.is_large_string(arr.type) else arr.cast(pa.string())
     enc = pc.dictionary_encode(arr)
-    codes = enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    return codes, _validity(arr), enc.dictionary.cast(pa.string())
+    valid = validity(arr)
+    return index_codes(enc.indices, valid), valid, enc.dictionary.cast(pa.string())
 
 
-def _validity(arr: pa.Array):
+def validity(arr: pa.Array) -> np.ndarray | None:
+    """An Arrow array's validity as bools from its bitmap, None when it has no NULLs."""
+    n = len(arr)
     if arr.null_count == 0:
         return None
-    return arr.is_valid().to_numpy(zero_copy_only=False)
+    bitmap = arr.buffers()[0]
+    if bitmap is None:
+        return np.zeros(n, bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), count=arr.offset + n, bitorder="little")
+    return bits[arr.offset :].view(bool)
+
+
+def index_codes(indices: pa.Array, valid) -> np.ndarray:
+    """int32 codes of a dictionary's integer indices, 0 under NULLs (`valid`)."""
+    kind = "i" if pa.types.is_signed_integer(indices.type) else "u"
+    codes = values_view(indices, np.dtype(f"{kind}{indices.type.bit_width // 8}")).astype(np.int32, copy=False)
+    return codes if valid is None else np.where(valid, codes, np.int32(0))
 
 
 def from_arrow(xp, arr, dtype: DataType) -> Column:
@@ -109,11 +122,12 @@ def host_parts(arr, dtype: DataType, fits: bool = False) -> tuple[np.ndarray, np
         arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if dtype.kind is Kind.VARCHAR:
         return _encode_host(arr)
-    if arr.null_count == 0 and dtype.kind is not Kind.DECIMAL and raw_width(arr.type, dtype):
-        return values_view(arr, T.device_dtype(dtype)), None, None
+    if dtype.kind is not Kind.DECIMAL and raw_width(arr.type, dtype):
+        data, valid = values_view(arr, T.device_dtype(dtype)), validity(arr)
+        return (data if valid is None else np.where(valid, data, data.dtype.type(0))), valid, None
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
-    valid = _validity(arr)
+    valid = validity(arr)
     if dtype.kind is Kind.DECIMAL:
         data = _decimal_to_int64(arr, valid, fits)
     elif dtype.kind is Kind.NULL:

@@ -7,10 +7,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..engine.column import host_parts
+from ..engine.column import host_parts, index_codes, validity, values_view
 from ..engine.types import VARCHAR
 
-CHECKED_UP_TO = 4096  # dictionaries of at most this many values kept as they are are checked for order
+CHECKED_UP_TO = 4096  # a dictionary kept as read is checked for string order up to this many values
 
 
 def chunk_codes(arr) -> tuple[np.ndarray, np.ndarray | None, pa.Array]:
@@ -25,11 +25,8 @@ def chunk_codes(arr) -> tuple[np.ndarray, np.ndarray | None, pa.Array]:
     dictionary = arr.dictionary
     if not pa.types.is_string(dictionary.type):
         dictionary = dictionary.cast(pa.string())
-    indices, valid = arr.indices, None
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        indices = indices.fill_null(0)
-    return indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), valid, dictionary
+    valid = validity(arr)
+    return index_codes(arr.indices, valid), valid, dictionary
 
 
 def unify(xp, codes, valid, chunks: list[tuple[int, int, pa.Array, bool]]) -> tuple[pa.Array, bool]:
@@ -44,10 +41,10 @@ def unify(xp, codes, valid, chunks: list[tuple[int, int, pa.Array, bool]]) -> tu
         return first, all(s for *_, s in chunks) or _is_sorted(first)
     merged = pc.dictionary_encode(pa.concat_arrays([d for _, _, d, _ in chunks]))
     dictionary = merged.dictionary.cast(pa.string())
-    order = pc.array_sort_indices(dictionary).to_numpy()
+    order = pc.array_sort_indices(dictionary)
     rank = np.empty(len(order), np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    lut = np.append(rank[merged.indices.to_numpy()], np.int32(0))  # a last all-NULL chunk's codes
+    rank[values_view(order, np.uint64)] = np.arange(len(order), dtype=np.int32)
+    lut = np.append(rank[index_codes(merged.indices, None)], np.int32(0))  # a last all-NULL chunk's codes
     sizes = np.array([len(d) for _, _, d, _ in chunks], np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     filled = [(start, rows, off) for (start, rows, _, _), off in zip(chunks, offsets) if rows]
@@ -61,12 +58,12 @@ def unify(xp, codes, valid, chunks: list[tuple[int, int, pa.Array, bool]]) -> tu
         part = codes[begin:end]
         mapped = xp.asarray(lut)[part + shift]
         part[...] = mapped if valid is None else xp.where(valid[begin:end], mapped, np.int32(0))
-    return dictionary.take(pa.array(order)), True
+    return dictionary.take(order), True
 
 
 def _is_sorted(dictionary: pa.Array) -> bool:
     """Whether a dictionary is in string order (checked for small ones only)."""
     if len(dictionary) > CHECKED_UP_TO:
         return False
-    order = pc.array_sort_indices(dictionary).to_numpy()
+    order = values_view(pc.array_sort_indices(dictionary), np.uint64)
     return bool((order == np.arange(len(order))).all())

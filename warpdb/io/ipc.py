@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..engine import types as T
-from ..engine.column import Column, raw_width
+from ..engine.column import Column, raw_width, validity
 from ..engine.types import Kind
 from ..errors import ExecutionError
 from . import load
@@ -77,7 +77,7 @@ def _send(transfers, chunk: pa.Array, place: tuple[str, int], raw, row: int, wor
             values = chunk.buffers()[1]
             lane.write(raw, row * words, np.frombuffer(values, dt, count, chunk.offset * words * dt.itemsize))
         if valid is not None:
-            lane.write(valid, row, chunk.is_valid().to_numpy(zero_copy_only=False))
+            lane.write(valid, row, validity(chunk) if chunk.null_count else np.ones(len(chunk), bool))
         return read, 0.0
 
     return job

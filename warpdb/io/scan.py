@@ -175,7 +175,7 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
             col.block.data[p.start : p.start + p.rows] = chunk.data
             if col.block.valid is not None:
                 col.block.valid[p.start : p.start + p.rows] = True if chunk.valid is None else chunk.valid
-    for run in _runs(pieces, loads, max(1, n // (2 * cache.transfers.threads))):
+    for run in _runs(pieces, loads, 4 * cache.transfers.threads):
         first = pieces[run[0]]
         missing = [c for c in loads if c.found[run[0]] is None]
         present = [c for c in missing if c.arrow.name in first.index]
@@ -197,22 +197,21 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
     return reads, nbytes
 
 
-def _runs(pieces: list[_Piece], loads: list[_Column], rows: int) -> list[list[int]]:
-    """The pieces to decode, as runs of consecutive row groups of one file missing the same
-    columns, of about `rows` rows each (one job each: fewer, larger reads)."""
-    out, size, last = [], 0, None
-    for k, p in enumerate(pieces):
-        missing = tuple(c.found[k] is None for c in loads)
-        if not any(missing):
-            last = None
-            continue
-        key = (p.path, missing)
-        if key == last and size + p.rows <= rows and out[-1][-1] == k - 1:
+def _runs(pieces: list[_Piece], loads: list[_Column], count: int) -> list[list[int]]:
+    """The pieces to decode as about `count` runs of equal rows, each of consecutive row groups of
+    one file missing the same columns (one job each: fewer, larger reads, evenly spread)."""
+    todo = [k for k in range(len(pieces)) if any(c.found[k] is None for c in loads)]
+    total = sum(pieces[k].rows for k in todo)
+    out, last, done = [], None, 0
+    for k in todo:
+        p = pieces[k]
+        key = (p.path, tuple(c.found[k] is None for c in loads), done * count // max(total, 1))
+        if key == last and out[-1][-1] == k - 1:
             out[-1].append(k)
-            size += p.rows
         else:
             out.append([k])
-            size, last = p.rows, key
+            last = key
+        done += p.rows
     return out
 
 

@@ -29,7 +29,7 @@ class HostLane:
     """A loader thread's copies on the host."""
 
     def __init__(self):
-        self.copy_s = self.stage_s = 0.0
+        self.copy_s = 0.0
         self.bytes = 0
 
     def __enter__(self):
