@@ -1,4 +1,4 @@
-"""GROUP BY on NULL-free string and boolean keys with count/sum/avg of NULL-free integer and decimal
+"""GROUP BY on NULL-free string, boolean and small-range integer keys with count/sum/avg of NULL-free integer and decimal
 expressions: the shape the GPU's one-kernel aggregate takes (physical.fused_aggregate), also as global aggregates and over a scan's filters. Every query
 also runs on the CPU, and both must give DuckDB's answers, overflow errors included."""
 from __future__ import annotations
@@ -62,6 +62,16 @@ QUERIES = [
     "select s, f, count(*), sum(p * (1 - d)) from nn where d <= 0.05 and b group by s, f",
     "select s, sum(y * p), sum(cast(z as bigint)), sum(cast(y as decimal(12, 2))), avg(cast(d as decimal(9, 4))) from nn group by s",
     "select sum(p * y), count(*) from nn where b",
+    ("select s, sum(case when w = 'w01' or w = 'w02' then 1 else 0 end), "
+     "sum(case when w <> 'w01' and w <> 'w02' then 1 else 0 end) from nn group by s"),
+    "select sum(case when w like 'w1%' then p * (1 - d) else 0 end), sum(p * (1 - d)) from nn",
+    "select f, sum(case when w in ('w03', 'w30') then x when b then y else 0 end) from nn group by f",
+    "select s, sum(case when x > 10000000 then huge * 4 else 0 end), count(*) from nn group by s",
+    "select side.s, sum(x), count(*), sum(k) from nn join side on nn.s = side.s group by side.s",
+    "select y, count(*), sum(x), avg(p) from nn group by y",
+    "select z, b, s, sum(p * (1 - d)) from nn where x > 0 group by z, b, s",
+    "select x % 7 as m, count(*) from nn group by m",
+    "select k, s, count(*) from (select nn.s, side.k from nn join side on nn.s = side.s) j group by k, s",
 ]
 
 

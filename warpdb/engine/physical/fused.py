@@ -11,6 +11,7 @@ from ...kernels.jit import compiled
 from .. import types as T
 from ..expr import Call, ColRef, Expr, Lit
 from ..types import Kind
+from . import strings
 from .batch import Batch
 
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -21,12 +22,14 @@ _INT64 = (-(2**63), 2**63 - 1)
 class PredicateSource:
     """The C expression of one predicate, and the device arrays its parameters name. `column`, when
     given, names a column in C instead (a kernel of its own that reads columns its way), returning
-    None for one it cannot read."""
+    None for one it cannot read; `table`, when given, names a per-dictionary-entry boolean array, so
+    string comparisons, IN and LIKE-family calls with constants become a lookup by code."""
 
-    def __init__(self, ev, batch: Batch, column=None):
+    def __init__(self, ev, batch: Batch, column=None, table=None):
         self.ev, self.batch = ev, batch
         self.params: dict[int, tuple[str, object]] = {}
         self.column_hook = column
+        self.table_hook = table
 
     def expr(self, e: Expr) -> str | None:
         if isinstance(e, ColRef):
@@ -35,6 +38,8 @@ class PredicateSource:
             return _literal(e)
         if not isinstance(e, Call):
             return None
+        if self.table_hook is not None and e.args and e.args[0].dtype.kind is Kind.VARCHAR:
+            return self._string(e)
         if e.op in _CMP and len(e.args) == 2:
             return self._join(e.args, f" {_CMP[e.op]} ")
         if e.op in ("and", "or"):
@@ -49,6 +54,18 @@ class PredicateSource:
                 return None
             return "(" + " || ".join(f"({x} == {i})" for i in items) + ")"
         return None
+
+    def _string(self, e: Call) -> str | None:
+        """A string predicate of one column and constants, as a lookup of its code."""
+        col, rest = e.args[0], e.args[1:]
+        if not isinstance(col, ColRef) or not all(isinstance(a, Lit) and isinstance(a.value, str) for a in rest):
+            return None
+        code = self.column_hook(col)
+        base = self.batch.row_source(col.cid)[0]
+        if code is None:
+            return None
+        per_entry = strings.entry_predicate(self.ev.xp, base, e.op, [a.value for a in rest])
+        return None if per_entry is None else f"{self.table_hook(per_entry)}[{code}]"
 
     def _join(self, args, sep: str) -> str | None:
         parts = [self.expr(a) for a in args]

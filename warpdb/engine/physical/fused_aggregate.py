@@ -1,15 +1,18 @@
-"""One-kernel GROUP BY on the GPU for few groups: keys that are string codes or booleans (at most a
-few thousand key combinations, or none: a global aggregate), and count/sum/avg of NULL-free integer
-or decimal expressions, optionally over only the rows passing a filter (`where`: a scan's
-predicates, evaluated in the same kernel, so no row index is built).
+"""One-kernel GROUP BY on the GPU for few groups: keys that are string codes, booleans or integers
+and dates of a small range (at most a few thousand key combinations, or none: a global aggregate),
+and count/sum/avg of NULL-free integer or decimal expressions (arithmetic, casts that cannot fail,
+CASE with predicates, string predicates as per-dictionary-entry lookups), optionally over only the
+rows passing a filter (`where`: a scan's predicates, evaluated in the same kernel, so no row index
+is built).
 
-The kernel reads the input columns through the batch's row index (no gathers), evaluates each
+The kernel reads the input columns through their batch row indices (no gathers), evaluates each
 argument expression with the same overflow rule as the evaluator, and adds every row into a table
 of (count, low-half sum, high-half sum) per group — so the sums are exact and equal to the general
 path's to the last digit. When the groups times the sums are few, each thread keeps a count and a
 plain 64-bit sum per group in its own shared-memory words (indexed by group: no branches, no
 atomics, few registers), moving a sum into the shared table's halves only when the next add would
-overflow and once at the end; otherwise every row adds into the shared table. Plans it cannot take return None and run as before.
+overflow and once at the end; otherwise every row adds into the shared table. The small table is
+finished on the host. Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -17,11 +20,11 @@ import numpy as np
 
 from ...errors import ExecutionError
 from ...kernels import reduce as R
-from ...kernels.backend import to_host
+from ...kernels.backend import host_ints, to_host
 from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
-from ..expr import AggCall, Call, Cast, ColRef, Expr, Lit
+from ..expr import AggCall, Call, Case, Cast, ColRef, Expr, Lit
 from ..types import Kind
 from .agg_results import avg_from_exact, exact_sum_column
 from .batch import Batch
@@ -29,6 +32,7 @@ from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
 _THREAD_WORDS = 36
+_INT_KEY_SPAN = 4096
 _THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
@@ -41,29 +45,45 @@ _LOW32 = 0xFFFFFFFF
 class _Source:
     """C source pieces of one aggregate: parameters, per-row statements, overflow flags."""
 
-    def __init__(self, batch: Batch):
-        self.batch = batch
-        self.idx = None
-        self.idx_seen = False
-        self.neg = False
+    def __init__(self, ev, batch: Batch):
+        self.ev, self.batch = ev, batch
+        self.temps = 0
+        self.indices: dict[int, tuple[str, object, bool]] = {}
         self.params: dict[int, tuple[str, object]] = {}
+        self.tables: list[tuple[str, object]] = []
+        self.scalars: list[tuple[str, int]] = []
         self.lines: list[str] = []
         self.memo: dict[Expr, str] = {}
         self.flags: list[tuple[str, T.DataType]] = []
 
     def column(self, ref: ColRef):
-        """The C name of a NULL-free column read at row `r`, and its base Column; None if unusable."""
+        """The C text of a NULL-free column read at its row (through its batch row index, each
+        index a parameter of its own), and its base Column; None if unusable."""
         base, idx, neg = self.batch.row_source(ref.cid)
-        self.neg = self.neg or neg
         if base.valid is not None or base.wide is not None or base.data.dtype.name not in _CTYPES:
             return None
-        if self.idx_seen and idx is not self.idx:
-            return None
-        self.idx, self.idx_seen = idx, True
-        hit = self.params.get(ref.cid)
-        if hit is None:
-            hit = self.params[ref.cid] = (f"c{len(self.params)}", base)
-        return f"{hit[0]}[r]", base
+        row = "i"
+        if idx is not None:
+            hit = self.indices.get(id(idx))
+            if hit is None:
+                hit = self.indices[id(idx)] = (f"r{len(self.indices)}", idx, neg)
+            row = hit[0]
+        param = self.params.get(ref.cid)
+        if param is None:
+            param = self.params[ref.cid] = (f"c{len(self.params)}", base)
+        return f"{param[0]}[{row}]", base
+
+    def scalar(self, value: int) -> str:
+        """The C name of a long long kernel parameter holding `value`."""
+        name = f"k{len(self.scalars)}"
+        self.scalars.append((name, value))
+        return name
+
+    def table(self, per_entry) -> str:
+        """The C name of a per-dictionary-entry lookup array (a string predicate's answers)."""
+        name = f"m{len(self.tables)}"
+        self.tables.append((name, per_entry))
+        return name
 
     def value(self, e: Expr) -> str | None:
         """A C expression of type long long for an integer/decimal expression, or None."""
@@ -78,6 +98,8 @@ class _Source:
             return None if got is None else f"((long long){got[0]})"
         if isinstance(e, Cast):
             return self._cast(e)
+        if isinstance(e, Case):
+            return self._case(e)
         if not (isinstance(e, Call) and e.op in _ARITH and len(e.args) == 2) or len(self.flags) >= _MAX_FLAGS:
             return None
         name = self.memo.get(e)
@@ -86,11 +108,38 @@ class _Source:
         a, b = self.value(e.args[0]), self.value(e.args[1])
         if a is None or b is None:
             return None
-        name = self.memo[e] = f"t{len(self.memo)}"
+        name = self.memo[e] = self.temp()
         self.lines.append(_checked(name, e.op, a, b, e.dtype, len(self.flags)))
         self.flags.append((e.op, e.dtype))
         return name
 
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def predicate(self, e: Expr) -> str | None:
+        """C text of a NULL-free predicate over this kernel's columns (string ones by lookup)."""
+        return PredicateSource(self.ev, self.batch, lambda c: (got := self.column(c)) and got[0], self.table).expr(e)
+
+    def _case(self, e: Case) -> str | None:
+        """CASE as if/else blocks: a branch's statements (and its overflow checks) run only on the
+        rows that take it, as in the evaluator."""
+        args = e.args
+        branches = [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 2)] + [(None, args[-1])]
+        name, code = self.temp(), []
+        for k, (cond, value) in enumerate(branches):
+            test = None if cond is None else self.predicate(cond)
+            saved_lines, saved_memo = self.lines, dict(self.memo)
+            self.lines = []
+            v = self.value(value)
+            block, self.lines, self.memo = self.lines, saved_lines, saved_memo
+            if v is None or (cond is not None and test is None):
+                return None
+            head = "else" if cond is None else ("if" if k == 0 else "else if") + f" ({test})"
+            code.append(f"{head} {{ {' '.join(block)} {name} = {v}; }}")
+        self.lines.append(f"long long {name};\n        " + "\n        ".join(code))
+        return name
 
     def _cast(self, e: Cast) -> str | None:
         """Casts that cannot fail: integer widening, and integer or decimal to a decimal with room
@@ -139,16 +188,15 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     conjunct of `where`, or None when the plan does not fit it."""
     if ev.xp is np:
         return None
-    src = _Source(batch)
+    src = _Source(ev, batch)
     keys = _keys(src, node.keys)
     if keys is None:
         return None
-    pred = PredicateSource(ev, batch, lambda e: (got := src.column(e)) and got[0])
-    terms = [pred.expr(c) for c in where]
+    terms = [src.predicate(c) for c in where]
     if any(t is None for t in terms):
         return None
     src.lines[:0] = [f"if (!({' && '.join(terms)})) continue;"] if terms else []
-    slots = int(np.prod([card for _, _, card in keys]))
+    slots = int(np.prod([card for _, _, card, _ in keys]))
     sums: dict[str, int] = {}
     plan = []
     for call in node.aggs:
@@ -160,8 +208,7 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     if slots * width > _SHARED_WORDS:
         return None
     xp = ev.xp
-    idx = src.idx
-    if idx is not None and src.neg and idx.shape[0] and bool((idx < 0).any()):
+    if any(neg and idx.shape[0] and bool((idx < 0).any()) for _, idx, neg in src.indices.values()):
         return None
     table, flags = _run(xp, src, keys, list(sums), slots, width, batch.n)
     flagged = int(flags[0])
@@ -173,19 +220,30 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
 
 
 def _keys(src: _Source, exprs):
-    """Per key: (C code of its value in [0, card), base Column, card); None when a key does not fit."""
+    """Per key: (C code of its value in [0, card), base Column, card, lowest value of an integer or
+    date key or None); None when a key does not fit. An integer or date key's range comes from its
+    base column's min and max (one round trip) and must span at most _INT_KEY_SPAN values."""
     out = []
     for e in exprs:
-        if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL):
+        if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL, *T.INTEGER_KINDS, Kind.DATE):
             return None
         got = src.column(e)
         if got is None:
             return None
         code, base = got
-        card = 2 if e.dtype.kind is Kind.BOOL else len(base.dictionary)
-        if card == 0:
+        if e.dtype.kind in (Kind.VARCHAR, Kind.BOOL):
+            card = 2 if e.dtype.kind is Kind.BOOL else len(base.dictionary)
+            if card == 0:
+                return None
+            out.append((f"(int){code}", base, card, None))
+            continue
+        if len(base) == 0:
             return None
-        out.append((f"(int){code}", base, card))
+        lo, hi = host_ints(src.ev.xp, base.data.min(), base.data.max())
+        if hi - lo >= _INT_KEY_SPAN:
+            return None
+        name = src.scalar(lo)
+        out.append((f"(int)((long long){code} - {name})", base, hi - lo + 1, lo))
     return out
 
 
@@ -221,14 +279,17 @@ __device__ __forceinline__ long long add_or_move(long long s, long long v, unsig
 def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: int):
     params = [(name, base.data) for name, base in src.params.values()]
     strides, stride = [], 1
-    for _, _, card in reversed(keys):
+    for _, _, card, _ in reversed(keys):
         strides.append(stride)
         stride *= card
-    group = " + ".join(f"{code} * {s}" for (code, _, _), s in zip(keys, reversed(strides))) or "0"
+    group = " + ".join(f"{code} * {s}" for (code, _, _, _), s in zip(keys, reversed(strides))) or "0"
     terms = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
                                                     f"(unsigned long long)({v} >> 32)")]
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
-    row = "idx[i]" if src.idx is not None else "i"
+    decl += "".join(f", const long long* __restrict__ i{name}" for name, _, _ in src.indices.values())
+    decl += "".join(f", const bool* __restrict__ {name}" for name, _ in src.tables)
+    decl += "".join(f", long long {name}" for name, _ in src.scalars)
+    rows = " ".join(f"long long {name} = i{name}[i];" for name, _, _ in src.indices.values())
     body = "\n        ".join(src.lines)
     words = slots * width
     per_thread = slots * (1 + len(values))
@@ -254,7 +315,7 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
         accumulate = f"unsigned long long* a = acc + (long long)g * {width};\n        " + "\n        ".join(
             f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(terms))
     code = _HELPERS + f"""
-extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, long long n{decl},
+extern "C" __global__ void warpdb_group_agg(long long n{decl},
         unsigned long long* out, int* flags) {{
     extern __shared__ unsigned long long acc[];
     for (int i = threadIdx.x; i < {words}; i += blockDim.x) acc[i] = 0ull;
@@ -262,7 +323,7 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
     {setup}
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
-        long long r = {row};
+        {rows}
         int g = {group};
         {body}
         {accumulate}
@@ -278,10 +339,11 @@ extern "C" __global__ void warpdb_group_agg(const long long* __restrict__ idx, l
     table = xp.zeros(slots * width, dtype=xp.uint64)
     flags = xp.zeros(1, dtype=xp.int32)
     if n:
-        idx = src.idx if src.idx is not None else xp.zeros(1, dtype=xp.int64)
+        args = [a for _, a in params] + [idx for _, idx, _ in src.indices.values()] + [t for _, t in src.tables]
+        args += [np.int64(v) for _, v in src.scalars]
         grid = min(_GRID * _BLOCK // block, (n + block - 1) // block)
         shared = words + (per_thread * block if block == _THREAD_BLOCK else 0)
-        kernel((grid,), (block,), (idx, np.int64(n), *[a for _, a in params], table, flags), shared_mem=shared * 8)
+        kernel((grid,), (block,), (np.int64(n), *args, table, flags), shared_mem=shared * 8)
     return table.reshape(slots, width), flags
 
 
@@ -300,12 +362,14 @@ def _finish(xp, node, keys, plan, table, width) -> Batch:
     out: dict[int, Column] = {}
     stride = 1
     codes = []
-    for _, base, card in reversed(keys):
-        codes.append(((rows // stride) % card, base, card))
+    for _, base, card, lo in reversed(keys):
+        codes.append(((rows // stride) % card, base, lo))
         stride *= card
-    for f, (code, base, _) in zip(node.schema, reversed(codes)):
+    for f, (code, base, lo) in zip(node.schema, reversed(codes)):
         if f.dtype.kind is Kind.BOOL:
             out[f.cid] = Column(T.BOOL, code == 1, None)
+        elif lo is not None:
+            out[f.cid] = Column(f.dtype, (code + lo).astype(T.device_dtype(f.dtype)), None)
         else:
             out[f.cid] = Column(T.VARCHAR, code.astype(np.int32), None, base.dictionary, base.dict_sorted)
     for f, step in zip(node.schema[len(node.keys):], plan):

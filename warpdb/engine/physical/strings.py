@@ -71,6 +71,29 @@ def device_match(xp, col: Column, op: str, consts: list):
     return K.like_match(xp, ds, pattern, ignore_case=op == "ilike")
 
 
+_ENTRY_OPS = ("eq", "ne", "in", "like", "ilike", "starts_with", "ends_with", "contains")
+
+
+def entry_predicate(xp, col: Column, op: str, consts: list):
+    """One boolean per dictionary entry (a backend array, at least one element) for a string
+    predicate with constants (`_ENTRY_OPS`), so a kernel can answer it by code; None for other ops
+    or a NULL constant."""
+    if op not in _ENTRY_OPS or any(c is None for c in consts):
+        return None
+    hits = None if op in ("ne", "in") else device_match(xp, col, op, consts)
+    if hits is None:
+        values = col.dictionary if len(col.dictionary) else pa.array([""], pa.string())
+        if op in ("eq", "ne"):
+            per = pc.equal(values, pa.scalar(consts[0], pa.string()))
+            per = pc.invert(per) if op == "ne" else per
+        elif op == "in":
+            per = pc.is_in(values, value_set=pa.array(consts, pa.string()))
+        else:
+            per = apply(op, values, consts)
+        hits = xp.asarray(per.fill_null(False).to_numpy(zero_copy_only=False).astype(bool))
+    return hits
+
+
 def gather_device(col: Column, per_entry) -> Column:
     """Row booleans from a device array of one result per dictionary entry."""
     return Column(T.BOOL, per_entry[col.data], col.valid)
