@@ -94,7 +94,28 @@ __device__ __forceinline__ unsigned long long mix(unsigned long long x) {
 """
 
 
+def _signature(side: KeySide) -> tuple:
+    """What a kernel's source depends on: whether rows go through an index, and each key column's
+    type and whether it has a validity array (the kernel cache key, so no source is rebuilt)."""
+    return (side.idx is not None, tuple((v.dtype.name, m is not None) for v, m in side.columns))
+
+
 def _build_kernel(xp, build: KeySide, chain: bool):
+    return compiled(("hash_build", chain, _signature(build)),
+                    lambda: xp.RawKernel(_build_source(build, chain), "hash_build"))
+
+
+def _chain_probe_kernel(xp, probe: KeySide, build: KeySide):
+    return compiled(("hash_chain_probe", _signature(probe), _signature(build)),
+                    lambda: xp.RawKernel(_chain_probe_source(probe, build), "hash_chain_probe"))
+
+
+def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
+    return compiled(("hash_probe", mode, _signature(probe), _signature(build)),
+                    lambda: xp.RawKernel(_probe_source(probe, build, mode), "hash_probe"))
+
+
+def _build_source(build: KeySide, chain: bool) -> str:
     """Inserts each build row's key: the first row of a key claims a slot; with `chain`, a later
     row of the same key becomes the slot's head and links to the previous head through `next`."""
     br = _row("b", build, "i")
@@ -117,10 +138,10 @@ extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* s
     }}
 }}
 """
-    return compiled(src, lambda: xp.RawKernel(src, "hash_build"))
+    return src
 
 
-def _chain_probe_kernel(xp, probe: KeySide, build: KeySide):
+def _chain_probe_source(probe: KeySide, build: KeySide) -> str:
     """`write` 0: each probe row's match count into `counts` and its chain head (or -1) into `pi`;
     `write` 1: its pairs into `pi`/`bi` from offset `counts[j]`."""
     pr = _row("p", probe, "j")
@@ -155,7 +176,7 @@ extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, 
     }}
 }}
 """
-    return compiled(src, lambda: xp.RawKernel(src, "hash_chain_probe"))
+    return src
 
 
 _COMPACT = r"""
@@ -216,7 +237,7 @@ _MODES = {
 }
 
 
-def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
+def _probe_source(probe: KeySide, build: KeySide, mode: str) -> str:
     """Looks each probe row up in the build side's table; `mode` says what it writes: the matching
     build row ("row"), whether one exists ("found"), a flag on the matched slot ("mark") or the flag
     of its slot ("marked")."""
@@ -244,7 +265,7 @@ extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_para
     }}
 }}
 """
-    return compiled(src, lambda: xp.RawKernel(src, "hash_probe"))
+    return src
 
 
 def _probe(xp, probe: KeySide, build: KeySide, slots, mask, mode: str, seen=None, out=None):
