@@ -221,8 +221,9 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
 
 def _keys(src: _Source, exprs):
     """Per key: (C code of its value in [0, card), base Column, card, lowest value of an integer or
-    date key or None); None when a key does not fit. An integer or date key's range comes from its
-    base column's min and max (one round trip) and must span at most _INT_KEY_SPAN values."""
+    date key or None); None when a key does not fit. An integer or date key's range comes from the
+    min and max of the rows read (the base column when the row index is not shorter; one round
+    trip) and must span at most _INT_KEY_SPAN values."""
     out = []
     for e in exprs:
         if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL, *T.INTEGER_KINDS, Kind.DATE):
@@ -237,9 +238,11 @@ def _keys(src: _Source, exprs):
                 return None
             out.append((f"(int){code}", base, card, None))
             continue
-        if len(base) == 0:
+        _, idx, _ = src.batch.row_source(e.cid)
+        values = base.data if idx is None or idx.shape[0] >= len(base) else base.data[idx]
+        if values.shape[0] == 0:
             return None
-        lo, hi = host_ints(src.ev.xp, base.data.min(), base.data.max())
+        lo, hi = host_ints(src.ev.xp, values.min(), values.max())
         if hi - lo >= _INT_KEY_SPAN:
             return None
         name = src.scalar(lo)
