@@ -252,6 +252,24 @@ def test_like_kernel_matches_arrow(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_like_kernel_on_long_strings(seed):
+    """Literal-segment patterns (the one-warp-per-entry kernel) over strings longer than a warp's 32
+    start positions, with repeats of the pattern's pieces and multi-byte characters."""
+    rng = np.random.default_rng(seed)
+    pieces = ["ab", "ba", "special", "requests", "é", "ß", " ", "x", "spec"]
+    values = ["".join(rng.choice(pieces, rng.integers(0, 40))) for _ in range(3000)] + ["", "ab", "abab"]
+    dictionary = pc.unique(pa.array(values, pa.string()))
+    ds = ks.device_strings(cp, dictionary)
+    patterns = ["%special%requests%", "ab%", "%ab", "ab", "", "%ab%ba%", "ab%ab", "%é%ß%", "spec%req%",
+                "%x", "abab%abab", "%specialrequests%", "ba%ab%ab"]
+    patterns += ["%" + "%".join(rng.choice(pieces, rng.integers(1, 4))) + rng.choice(["%", ""]) for _ in range(30)]
+    for pattern in patterns:
+        got = host(ks.like_match(cp, ds, ks.parse_like(pattern)))
+        want = pc.match_like(dictionary, pattern=pattern).to_numpy(zero_copy_only=False)
+        assert (got == want).all(), pattern
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_literal_and_ilike_kernels(seed):
     rng = np.random.default_rng(seed)
     words = ["Customer", "customer", "Complaints", "promo", "PROMO BRUSHED", "forest green", ""]

@@ -150,9 +150,42 @@ extern "C" __global__ void like_match(const long long* offsets, const unsigned c
     out[i] = ok;
 }
 """
+_LIKE_WARP_SRC = r"""
+extern "C" __global__ void like_match_warp(const long long* offsets, const unsigned char* d, long long n,
+        const unsigned char* pat, const int* seg_start, const int* seg_len, int nseg,
+        int anchor_start, int anchor_end, bool* out) {
+    long long w = (blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (w >= n) return;
+    long long pos = offsets[w], e = offsets[w + 1];
+    bool ok = true;
+    for (int k = 0; k < nseg && ok; ++k) {
+        const unsigned char* s = pat + seg_start[k];
+        int len = seg_len[k];
+        long long lo = pos, hi = e - len;
+        if (k == 0 && anchor_start && hi > pos) hi = pos;
+        if (k == nseg - 1 && anchor_end && lo < e - len) lo = e - len;
+        long long found = -1;
+        for (long long base = lo; base <= hi && found < 0; base += 32) {
+            long long p = base + lane;
+            bool m = p <= hi;
+            for (int j = 0; m && j < len; ++j) m = d[p + j] == s[j];
+            unsigned int hits = __ballot_sync(0xffffffffu, m);
+            if (hits) found = base + __ffs(hits) - 1;
+        }
+        ok = found >= 0;
+        pos = found + len;
+    }
+    if (lane == 0) out[w] = ok;
+}
+"""
+
+
 def like_match(xp, ds: DeviceStrings, pattern: LikePattern, ignore_case: bool = False):
     """Per entry of ``ds``: does it match ``pattern``? (device bool array). ILIKE folds ASCII only:
-    callers use it when ``ds.ascii`` and ``pattern.ascii``."""
+    callers use it when ``ds.ascii`` and ``pattern.ascii``. Patterns of literal segments (no '_',
+    case kept) run one warp per entry, its lanes trying 32 start positions at once (a byte-wise
+    search is exact on valid UTF-8); others one thread per entry."""
     n = len(ds)
     out = xp.zeros(n, dtype=bool)
     if n == 0:
@@ -169,6 +202,12 @@ def like_match(xp, ds: DeviceStrings, pattern: LikePattern, ignore_case: bool = 
     d_len = xp.asarray(np.array(lens or [0], np.int32))
     data = ds.data if ds.data.shape[0] else xp.zeros(1, np.uint8)
     block = 256
+    if lens and not ignore_case and not any(wild):
+        compiled("like_match_warp", lambda: xp.RawKernel(_LIKE_WARP_SRC, "like_match_warp"))(
+            ((n + block // 32 - 1) // (block // 32),), (block,),
+            (ds.offsets, data, np.int64(n), d_pat, d_start, d_len, np.int32(len(lens)),
+             np.int32(pattern.anchor_start), np.int32(pattern.anchor_end), out))
+        return out
     compiled("like_match", lambda: xp.RawKernel(_LIKE_SRC, "like_match"))(
         ((n + block - 1) // block,), (block,),
         (ds.offsets, data, np.int64(n), d_pat, d_wild, d_start, d_len, np.int32(len(lens)),
