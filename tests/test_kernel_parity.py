@@ -333,3 +333,16 @@ def test_fused_predicates_match_cpu(seed):
         con.register("t", table)
         results.append([con.sql(f"SELECT count(*), sum(a), min(b) FROM t WHERE {p}").fetchall() for p in PREDICATES])
     assert results[0] == results[1]
+
+
+def test_fetch_moves_mixed_arrays_in_one_transfer():
+    rng = np.random.default_rng(5)
+    host_arrays = [rng.integers(-5, 5, 7).astype(np.int32), rng.random(9) < 0.5, rng.integers(0, 2**62, 4),
+                   np.zeros(0, np.int64), rng.random(10)[::2], np.array([1, -2], np.int8), rng.random(3)]
+    device_arrays = [cp.asarray(a) for a in host_arrays[:4]] + [cp.asarray(rng.random(10))[::2]] + \
+        [cp.asarray(a) for a in host_arrays[5:]]
+    got = backend.fetch(cp, device_arrays)
+    for d in device_arrays:
+        h = got[id(d)]
+        assert h.dtype == d.dtype and h.shape == d.shape and h.flags.aligned
+        same(cp.asnumpy(d), h)

@@ -9,7 +9,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from ..errors import BindError, Error, ExecutionError, NotSupported, OutOfMemory
-from ..kernels.backend import array_module, gpu_available, to_host
+from ..kernels.backend import array_module, fetch, gpu_available, to_host
 from ..sql.bind import bind_query
 from ..sql.parse import parse
 from ..io.cache import DEFAULT_BYTES, PageCache
@@ -243,7 +243,9 @@ class Connection:
         def run():
             batch = evaluate(plan, ctx)
             ctx.operator = "result transfer"
-            return [to_arrow(self.xp, c, ctx.to_host) for c in result_columns(plan, batch)]
+            columns = result_columns(plan, batch)
+            host = fetch(self.xp, [a for c in columns for a in (c.data, c.valid, *(c.wide or ())) if a is not None])
+            return [to_arrow(self.xp, c, lambda a: host[id(a)]) for c in columns]
 
         arrays = self._guarded(run, lambda: ctx.operator, "running the query")
         result.profile, result.scan_stats = ctx.profile, ctx.scans

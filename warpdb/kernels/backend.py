@@ -39,6 +39,23 @@ def to_host(xp, arr) -> np.ndarray:
     return xp.asnumpy(arr)
 
 
+def fetch(xp, arrays: list) -> dict[int, np.ndarray]:
+    """Host copies of device arrays (keyed by `id`), moved in one transfer: their bytes are packed
+    into one device buffer first (widest items first, so every piece stays aligned), so a query's
+    result columns cost one round trip, not one each."""
+    if xp is np or not arrays:
+        return {id(a): np.asarray(a) for a in arrays}
+    arrays = sorted(arrays, key=lambda a: -a.dtype.itemsize)
+    parts = [xp.ascontiguousarray(a).reshape(-1).view(np.uint8) for a in arrays]
+    packed = xp.concatenate(parts).get() if any(p.shape[0] for p in parts) else np.zeros(0, np.uint8)
+    out, start = {}, 0
+    for a, part in zip(arrays, parts):
+        size = int(part.shape[0])
+        out[id(a)] = packed[start:start + size].view(a.dtype).reshape(a.shape)
+        start += size
+    return out
+
+
 def host_ints(xp, *values) -> list[int]:
     """Device 0-d integer results (e.g. a min and a max) as Python ints, in one transfer."""
     if xp is np:
