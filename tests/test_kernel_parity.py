@@ -346,3 +346,35 @@ def test_fetch_moves_mixed_arrays_in_one_transfer():
         h = got[id(d)]
         assert h.dtype == d.dtype and h.shape == d.shape and h.flags.aligned
         same(cp.asnumpy(d), h)
+
+
+@pytest.mark.parametrize("n", [0, 1, 1000, 100_000])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hash_matched_with_condition(n, seed):
+    """Semi joins with a residual decided in the probe: per probe row and per build row, against the
+    key-id pairs filtered by the same condition on the CPU."""
+    rng = np.random.default_rng(seed)
+    nb = max(n // 2, 1) if n else 0
+    bk, bv = rng.integers(0, max(n // 8, 2), nb), rng.integers(0, 3, nb)
+    pk, pv = rng.integers(0, max(n // 6, 3), n).astype(np.int32), rng.integers(0, 3, n)
+    pvalid = nulls(rng, n, 0.1)
+    bidx = rng.permutation(nb).astype(np.int64) if seed else None
+    columns = [("x0", pv), ("x1", bv)] + ([("x2", bidx)] if bidx is not None else [])
+    condition = "x0[j] != x1[x2[k]]" if bidx is not None else "x0[j] != x1[k]"
+    probe, build = _key_side(cp, [(pk, pvalid)], None, n), _key_side(cp, [(bk, None)], bidx, nb)
+    dev_columns = [(name, cp.asarray(a)) for name, a in columns]
+    got_probe = hash_join.matched_with(cp, probe, build, condition, dev_columns, False)
+    got_build = hash_join.matched_with(cp, probe, build, condition, dev_columns, True)
+    bkk = bk if bidx is None else bk[bidx]
+    bvv = bv if bidx is None else bv[bidx]
+    if n and nb:
+        lid, rid = keys.join_key_ids(np, [(pk, pvalid)], [(bkk, None)])
+        li, ri = join.inner_pairs(np, lid, rid)
+    else:
+        li = ri = np.zeros(0, np.int64)
+    keep = pv[li] != bvv[ri]
+    want_probe, want_build = np.zeros(n, bool), np.zeros(nb, bool)
+    want_probe[li[keep]] = True
+    want_build[ri[keep]] = True
+    same(want_probe, got_probe)
+    same(want_build, got_build)

@@ -105,6 +105,8 @@ EXISTS = [
     "select id from t where exists (select 1 from u where v > 4000)",
     "select id from t where exists (select 1 from u where u.v > t.d)",
     "select id from t where exists (select 1 from u where u.t_id = t.id and u.v > t.b)",
+    "select id from t where exists (select 1 from u where u.t_id = t.id and u.id <> t.id)",
+    "select id from t where not exists (select 1 from u where u.t_id = t.id and (u.id > t.id or u.id in (1, 2)))",
     "select id from t where not exists (select 1 from u where u.t_id < t.id and u.a >= t.a)",
     "select id from t where exists (select 1 from u where u.t_id = t.id) or a > 5",
     "select id from t where exists (select 1 from u where u.t_id = t.id) and not exists (select 1 from u where u.a = t.a)",

@@ -14,6 +14,8 @@ row up. NULL keys never match. Two operations:
   (as in any parallel hash join; SQL gives join output no order).
 - `presence`: for each probe row, whether its key tuple occurs on the build side (semi/anti
   joins, key filters) — no round trip; the table is built on the smaller side.
+- `matched_with`: the same with a condition on each matching pair (semi/anti joins with a
+  residual predicate), evaluated while walking the chains — no pairs are materialized.
 
 The CPU twins are the key-id kernels (`keys.join_key_ids` with `join.inner_pairs` /
 `join.unique_build_pairs` / `join.semi_mask`); `tests/test_kernel_parity.py` checks them against
@@ -42,6 +44,11 @@ class KeySide:
     columns: tuple
     idx: object
     n: int
+
+
+def readable(array) -> bool:
+    """Whether the kernels can read an array of this dtype (integers, bools, codes, dates)."""
+    return array.dtype.name in _CTYPES
 
 
 def supported(side: KeySide) -> bool:
@@ -290,3 +297,45 @@ def presence(xp, probe: KeySide, build: KeySide):
     seen = xp.zeros(slots.shape[0], dtype=bool)
     _probe(xp, build, probe, slots, mask, "mark", out=seen)
     return _probe(xp, probe, probe, slots, mask, "marked", seen=seen)
+
+
+def matched_with(xp, probe: KeySide, build: KeySide, condition: str, columns: list, flag_build: bool):
+    """For each row of one side: does some row of the other side have an equal key and satisfy
+    `condition`, a C boolean expression over the probe side's batch row `j` and the build side's
+    `k`, naming the arrays `columns` [(name, array)]? With `flag_build`, the answer is per build
+    row (probe rows flag the chain rows they satisfy), else per probe row. No round trip."""
+    n_out = build.n if flag_build else probe.n
+    if probe.n == 0 or build.n == 0:
+        return xp.zeros(n_out, dtype=bool)
+    slots, nxt, mask = _table(xp, build, chain=True)
+    decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in columns)
+    hit = "out[k] = true;" if flag_build else "out[j] = true; break;"
+    pr = _row("p", probe, "j")
+    src = _MIX + f"""
+extern "C" __global__ void hash_matched_with(long long n, {_params("p", probe)}, {_params("b", build)},
+        const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask{decl}, bool* out) {{
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
+        long long r = {pr};
+        if (!({_valid("p", probe, "r")})) continue;
+        unsigned long long h = {_hash("p", probe, "r")} & mask;
+        while (true) {{
+            int s = slots[h];
+            if (s == -1) break;
+            long long br = {_row("b", build, "s")};
+            if ({_equal("p", probe, "r", "b", build, "br")}) {{
+                for (int k = s; k != -1; k = next[k]) {{
+                    if ({condition}) {{ {hit} }}
+                }}
+                break;
+            }}
+            h = (h + 1) & mask;
+        }}
+    }}
+}}
+"""
+    out = xp.zeros(n_out, dtype=bool)
+    kernel = compiled(src, lambda: xp.RawKernel(src, "hash_matched_with"))
+    kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, nxt, mask,
+                                       *[a for _, a in columns], out))
+    return out

@@ -13,7 +13,7 @@ from .. import types as T
 from ..column import Column
 from ..expr import ColRef
 from ..types import Kind
-from . import strings
+from . import fused, strings
 from .batch import Batch
 
 MAX_CROSS_PAIRS = 200_000_000
@@ -202,9 +202,46 @@ def _semi(ev, node, left, right, keep_matched: bool) -> Batch:
     elif node.residual is None:
         mask = xp.full(left.n, right.n > 0, dtype=bool)
     else:
-        li, ri = _pairs(ev, node, left, right)
-        mask = J.filter_pairs_any(xp, li, ri, xp.ones(li.shape[0], bool), left.n)
+        mask = _matched_with_residual(ev, node, left, right)
+        if mask is None:
+            li, ri = _pairs(ev, node, left, right)
+            mask = J.filter_pairs_any(xp, li, ri, xp.ones(li.shape[0], bool), left.n)
     return left.filter(xp, mask if keep_matched else ~mask)
+
+
+def _matched_with_residual(ev, node, left: Batch, right: Batch):
+    """On the GPU, bool per left row: some right row has its keys and satisfies the residual,
+    decided in the hash probe (the table on the smaller side; no pairs); None when the keys or the
+    residual (NULL-free numeric comparisons, AND/OR/NOT/IN) do not fit the kernel."""
+    sides = _join_sides(ev, node, left, right) if node.left_keys else None
+    if sides is None:
+        return None
+    lside, rside = sides
+    flag_build = left.n <= right.n
+    probe, build = (right, left) if flag_build else (left, right)
+    columns: list = []
+    indices: dict[int, str] = {}
+
+    def column(e: ColRef):
+        batch, row = (probe, "j") if e.cid in probe.columns else (build, "k")
+        base, idx, neg = batch.row_source(e.cid)
+        if neg or base.valid is not None or base.wide is not None or not H.readable(base.data):
+            return None
+        name = f"x{len(columns)}"
+        columns.append((name, base.data))
+        if idx is None:
+            return f"{name}[{row}]"
+        if id(idx) not in indices:
+            indices[id(idx)] = f"x{len(columns)}"
+            columns.append((indices[id(idx)], idx))
+        return f"{name}[{indices[id(idx)]}[{row}]]"
+
+    condition = fused.PredicateSource(ev, left, column).expr(node.residual)
+    if condition is None:
+        return None
+    if flag_build:
+        return H.matched_with(ev.xp, rside, lside, condition, columns, True)
+    return H.matched_with(ev.xp, lside, rside, condition, columns, False)
 
 
 def _mark(ev, node, left, right) -> Batch:
