@@ -236,27 +236,25 @@ def pairs(xp, probe: KeySide, build: KeySide):
 
 
 _MODES = {
-    # mode: (type of `out`, value found, value missing, store)
-    "row": ("int", "s", "-1", "out[j] = found;"),
-    "found": ("bool", "true", "false", "out[j] = found;"),
-    "mark": ("bool", "true", "false", "if (found) out[h] = true;"),
-    "marked": ("bool", "seen[h]", "false", "out[j] = found;"),
+    # mode: (value when the key is found, store)
+    "found": ("true", "out[j] = found;"),
+    "mark": ("true", "if (found) out[h] = true;"),
+    "marked": ("seen[h]", "out[j] = found;"),
 }
 
 
 def _probe_source(probe: KeySide, build: KeySide, mode: str) -> str:
-    """Looks each probe row up in the build side's table; `mode` says what it writes: the matching
-    build row ("row"), whether one exists ("found"), a flag on the matched slot ("mark") or the flag
-    of its slot ("marked")."""
+    """Looks each probe row up in the build side's table; `mode` says what it writes: whether a
+    match exists ("found"), a flag on the matched slot ("mark") or the flag of its slot ("marked")."""
     pr = _row("p", probe, "j")
-    out_type, hit, miss, store = _MODES[mode]
+    hit, store = _MODES[mode]
     src = _MIX + f"""
 extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_params("b", build)},
-        const int* __restrict__ slots, unsigned long long mask, const bool* seen, {out_type}* out) {{
+        const int* __restrict__ slots, unsigned long long mask, const bool* seen, bool* out) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
         long long r = {pr};
-        {out_type} found = {miss};
+        bool found = false;
         unsigned long long h = 0;
         if ({_valid("p", probe, "r")}) {{
             h = {_hash("p", probe, "r")} & mask;
@@ -277,7 +275,7 @@ extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_para
 
 def _probe(xp, probe: KeySide, build: KeySide, slots, mask, mode: str, seen=None, out=None):
     if out is None:
-        out = xp.empty(probe.n, dtype=np.int32 if mode == "row" else bool)
+        out = xp.empty(probe.n, dtype=bool)
     kernel = _probe_kernel(xp, probe, build, mode)
     kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, mask,
                                        seen if seen is not None else out, out))
