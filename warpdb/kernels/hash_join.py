@@ -122,6 +122,22 @@ def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
                     lambda: xp.RawKernel(_probe_source(probe, build, mode), "hash_probe"))
 
 
+def _lookup(probe: KeySide, build: KeySide, indent: int, found: list[str], declare: bool = True) -> str:
+    """C statements finding probe row `r`'s slot: linear probing from its hash until an empty slot,
+    or the slot `s` whose build row `br` has equal keys, where the statements `found` run and the
+    search stops. `h` holds the slot reached."""
+    head = f"{'unsigned long long ' if declare else ''}h = {_hash('p', probe, 'r')} & mask;"
+    equal = _equal("p", probe, "r", "b", build, "br")
+    lines = [head, "while (true) {", "    int s = slots[h];", "    if (s == -1) break;",
+             f"    long long br = {_row('b', build, 's')};"]
+    if len(found) == 1:
+        lines.append(f"    if ({equal}) {{ {found[0]} break; }}")
+    else:
+        lines += [f"    if ({equal}) {{", *(f"        {line}" for line in found), "        break;", "    }"]
+    lines += ["    h = (h + 1) & mask;", "}"]
+    return ("\n" + " " * indent).join(lines)
+
+
 def _build_source(build: KeySide, chain: bool) -> str:
     """Inserts each build row's key: the first row of a key claims a slot; with `chain`, a later
     row of the same key becomes the slot's head and links to the previous head through `next`."""
@@ -148,6 +164,10 @@ extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* s
     return src
 
 
+_CHAIN_COUNT_OR_WRITE = ["head = s;", "for (int k = s; k != -1; k = next[k]) {",
+                         "    if (write) { pi[at + found] = j; bi[at + found] = k; }", "    ++found;", "}"]
+
+
 def _chain_probe_source(probe: KeySide, build: KeySide) -> str:
     """`write` 0: each probe row's match count into `counts` and its chain head (or -1) into `pi`;
     `write` 1: its pairs into `pi`/`bi` from offset `counts[j]`."""
@@ -163,21 +183,7 @@ extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, 
         long long found = 0;
         int head = -1;
         if ({_valid("p", probe, "r")}) {{
-            unsigned long long h = {_hash("p", probe, "r")} & mask;
-            while (true) {{
-                int s = slots[h];
-                if (s == -1) break;
-                long long br = {_row("b", build, "s")};
-                if ({_equal("p", probe, "r", "b", build, "br")}) {{
-                    head = s;
-                    for (int k = s; k != -1; k = next[k]) {{
-                        if (write) {{ pi[at + found] = j; bi[at + found] = k; }}
-                        ++found;
-                    }}
-                    break;
-                }}
-                h = (h + 1) & mask;
-            }}
+            {_lookup(probe, build, 12, _CHAIN_COUNT_OR_WRITE)}
         }}
         if (!write) {{ counts[j] = found; pi[j] = head; }}
     }}
@@ -257,14 +263,7 @@ extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_para
         bool found = false;
         unsigned long long h = 0;
         if ({_valid("p", probe, "r")}) {{
-            h = {_hash("p", probe, "r")} & mask;
-            while (true) {{
-                int s = slots[h];
-                if (s == -1) break;
-                long long br = {_row("b", build, "s")};
-                if ({_equal("p", probe, "r", "b", build, "br")}) {{ found = {hit}; break; }}
-                h = (h + 1) & mask;
-            }}
+            {_lookup(probe, build, 12, [f"found = {hit};"], declare=False)}
         }}
         {store}
     }}
@@ -316,19 +315,7 @@ extern "C" __global__ void hash_matched_with(long long n, {_params("p", probe)},
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
         long long r = {pr};
         if (!({_valid("p", probe, "r")})) continue;
-        unsigned long long h = {_hash("p", probe, "r")} & mask;
-        while (true) {{
-            int s = slots[h];
-            if (s == -1) break;
-            long long br = {_row("b", build, "s")};
-            if ({_equal("p", probe, "r", "b", build, "br")}) {{
-                for (int k = s; k != -1; k = next[k]) {{
-                    if ({condition}) {{ {hit} }}
-                }}
-                break;
-            }}
-            h = (h + 1) & mask;
-        }}
+        {_lookup(probe, build, 8, ["for (int k = s; k != -1; k = next[k]) {", f"    if ({condition}) {{ {hit} }}", "}"])}
     }}
 }}
 """
