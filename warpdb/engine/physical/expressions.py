@@ -183,19 +183,8 @@ class Evaluator:
         return Column(T.BOOL, hit, valid)
 
     def _string_in(self, c: Column, values: list):
-        """Row hits of `c IN (values)` (NULLs aside): per dictionary entry, on the GPU when it can."""
-        xp = self.xp
-        per = None
-        for v in values:
-            hits = strings.device_match(xp, c, "eq", [v])
-            if hits is None:
-                per = None
-                break
-            per = hits if per is None else (per | hits)
-        if per is not None:
-            return per[c.data]
-        arrow_per = pc.is_in(c.dictionary, value_set=pa.array(values, pa.string()))
-        return strings.gather(xp, c, arrow_per, T.BOOL).data
+        """Row hits of `c IN (values)` (NULLs aside): one answer per dictionary entry, gathered by code."""
+        return strings.entry_predicate(self.xp, c, "in", values)[c.data]
 
     # --- arithmetic -------------------------------------------------------------------------
     def _operands(self, e, batch):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ...kernels import sort as S
 from ...kernels.backend import to_host
@@ -42,7 +41,5 @@ def _host_key(xp, c: Column):
     if c.dtype.kind is not Kind.VARCHAR or c.dict_sorted:
         return data, valid
     used, inverse = np.unique(data, return_inverse=True)
-    order = pc.sort_indices(c.dictionary.take(pa.array(used))).to_numpy()
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
-    return rank[inverse.reshape(-1)], valid
+    rank, _ = strings.dictionary_rank(np, c.dictionary.take(pa.array(used)))
+    return (inverse if rank is None else rank[inverse.reshape(-1)]), valid

@@ -80,7 +80,16 @@ def entry_predicate(xp, col: Column, op: str, consts: list):
     or a NULL constant."""
     if op not in _ENTRY_OPS or any(c is None for c in consts):
         return None
-    hits = None if op in ("ne", "in") else device_match(xp, col, op, consts)
+    if op == "in":
+        hits = None
+        for value in consts:
+            one = device_match(xp, col, "eq", [value])
+            if one is None:
+                hits = None
+                break
+            hits = one if hits is None else (hits | one)
+    else:
+        hits = None if op == "ne" else device_match(xp, col, op, consts)
     if hits is None:
         values = col.dictionary if len(col.dictionary) else pa.array([""], pa.string())
         if op in ("eq", "ne"):
@@ -144,12 +153,12 @@ def sorted_dictionary(xp, col: Column) -> Column:
         return col
     if 4 * len(col) < len(col.dictionary):
         col = _compact(xp, col)
-        rank, ordered = _rank(xp, col.dictionary)
+        rank, ordered = dictionary_rank(xp, col.dictionary)
     else:
         key = (id(col.dictionary), xp.__name__)
         hit = _ranks.get(key)
         if hit is None or hit[0] is not col.dictionary:
-            hit = _ranks[key] = (col.dictionary, *_rank(xp, col.dictionary))
+            hit = _ranks[key] = (col.dictionary, *dictionary_rank(xp, col.dictionary))
             if len(_ranks) > _RANKS:
                 _ranks.popitem(last=False)
         _ranks.move_to_end(key)
@@ -158,7 +167,7 @@ def sorted_dictionary(xp, col: Column) -> Column:
     return Column(T.VARCHAR, data, col.valid, ordered, True)
 
 
-def _rank(xp, dictionary: pa.Array):
+def dictionary_rank(xp, dictionary: pa.Array):
     """(each code's position in string order on the backend or None when empty, sorted values)."""
     order = pc.sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), np.int32)
