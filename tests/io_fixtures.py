@@ -16,6 +16,11 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 FORMATS = ("parquet", "csv", "json", "arrow")
+# Two scans of lineitem's early row groups that together overflow a small cache tier: run q1, q2, q1.
+TIER_QUERIES = (
+    "select l_returnflag, sum(l_quantity), count(*) from lineitem where l_orderkey < 6000 group by 1 order by 1",
+    "select l_shipmode, max(l_extendedprice) from lineitem where l_orderkey < 6000 group by 1 order by 1",
+)
 
 
 def sql_type(t: pa.DataType) -> str:

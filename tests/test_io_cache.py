@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import warpdb
-from tests.io_fixtures import plain
+from tests.io_fixtures import TIER_QUERIES, plain
 from tpch.datagen import ensure_data
 from tpch.queryset import query_text
 from warpdb.io.cache import Block, Chunk, PageCache
@@ -253,8 +253,7 @@ def test_scans_promote_chunks_from_the_second_tier(lineitem):
     con = warpdb.connect(device="cpu")
     con.cache = con.catalog.cache = _tiered(150_000, 10**9)
     con.sql(f"create view lineitem as select * from read_parquet('{path}')")
-    q1 = "select l_returnflag, sum(l_quantity), count(*) from lineitem where l_orderkey < 6000 group by 1 order by 1"
-    q2 = "select l_shipmode, max(l_extendedprice) from lineitem where l_orderkey < 6000 group by 1 order by 1"
+    q1, q2 = TIER_QUERIES
     for sql in (q1, q2, q1):
         result = con.sql(sql)
         assert compare_tables(result.arrow(), dcon.sql(sql).to_arrow_table(), ordered=True) is None

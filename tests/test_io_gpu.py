@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import warpdb
-from tests.io_fixtures import plain
+from tests.io_fixtures import TIER_QUERIES, plain
 from tests.test_io_ipc import SQL as IPC_SQL
 from tests.test_io_ipc import files  # noqa: F401  (fixture)
 from tests.test_io_load import QUERIES, mixed  # noqa: F401  (fixture)
@@ -72,8 +72,7 @@ def test_pinned_tier_demotes_and_promotes(lineitem):
 
     gpu, cpu = _pair(f"create view lineitem as select * from read_parquet('{lineitem}')",
                      cache_bytes=150_000, host_cache_bytes="1GB")
-    q1 = "select l_returnflag, sum(l_quantity), count(*) from lineitem where l_orderkey < 6000 group by 1 order by 1"
-    q2 = "select l_shipmode, max(l_extendedprice) from lineitem where l_orderkey < 6000 group by 1 order by 1"
+    q1, q2 = TIER_QUERIES
     for sql in (q1, q2, q1):
         result = gpu.sql(sql)
         assert compare_tables(result.arrow(), cpu.sql(sql).arrow(), ordered=True) is None
