@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from warpdb.kernels import backend, hash_join, join, keys, privatized, reduce, sort
+from warpdb.kernels import backend, gather, hash_join, join, keys, privatized, reduce, sort
 from warpdb.kernels import strings as ks
 
 pytestmark = pytest.mark.gpu
@@ -378,3 +378,28 @@ def test_hash_matched_with_condition(n, seed):
     want_build[ri[keep]] = True
     same(want_probe, got_probe)
     same(want_build, got_build)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.float64, np.bool_, np.uint32])
+def test_gather_kernels(n, dtype):
+    """take and take_or (index -1 gives the fill value) on every item size, strided inputs, empty
+    sources, and int32 indices."""
+    rng = np.random.default_rng(n)
+    src = (rng.integers(-100, 100, n + 3) % 2 == 0) if dtype is np.bool_ else rng.integers(-100, 100, n + 3).astype(dtype)
+    idx = rng.integers(0, n + 3, 2 * n + 1).astype(np.int64)
+    with_nulls = np.where(rng.random(idx.shape[0]) < 0.3, -1, idx)
+    same(*both(lambda xp, a, i: gather.take(xp, a, i), src, idx))
+    same(*both(lambda xp, a, i: gather.take_or(xp, a, i, 1), src, with_nulls))
+    same(*both(lambda xp, a, i: gather.take(xp, a[::2], i // 2), src, idx))
+    same(*both(lambda xp, a, i: gather.take(xp, a, i.astype(np.int32)), src, idx))
+    same(*both(lambda xp, a, i: gather.take_or(xp, a[:0], i, 0), src, np.full(n, -1, np.int64)))
+
+
+def test_host_ints_reads_mixed_scalars_in_one_transfer():
+    a = cp.asarray(np.array([-(2**40), 7], np.int64))
+    b = cp.asarray(np.array([3, -9], np.int32))
+    flags = cp.asarray(np.array([True, False]))
+    got = backend.host_ints(cp, a.min(), b.max(), flags[0], cp.asarray(np.uint8(200)), 5, a[1], b.sum())
+    assert got == [-(2**40), 3, 1, 200, 5, 7, -6]
+    assert backend.host_ints(cp, 4) == [4]

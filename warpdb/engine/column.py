@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ExecutionError
+from ..kernels import gather as G
 from . import types as T
 from .types import DataType, Kind
 
@@ -38,20 +39,20 @@ class Column:
         n = len(self)
         if has_neg is not False:
             has_neg = bool((idx < 0).any()) if idx.shape[0] else False
-        neg = idx < 0 if has_neg else None
-        safe = xp.where(neg, 0, idx) if has_neg else idx
         if n == 0:
             data = xp.zeros(idx.shape[0], dtype=self.data.dtype)
             valid = xp.zeros(idx.shape[0], dtype=bool) if idx.shape[0] else None
             wide = None if self.wide is None else (data, data)
             return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted, wide)
-        data = self.data[safe]
-        valid = self.valid[safe] if self.valid is not None else None
         if has_neg:
-            valid = ~neg if valid is None else (valid & ~neg)
-        wide = None if self.wide is None else tuple(a[safe] for a in self.wide)
+            data = G.take_or(xp, self.data, idx, 0)
+            valid = idx >= 0 if self.valid is None else G.take_or(xp, self.valid, idx, False)
+            wide = None if self.wide is None else tuple(G.take_or(xp, a, idx, 0) for a in self.wide)
+        else:
+            data = G.take(xp, self.data, idx)
+            valid = None if self.valid is None else G.take(xp, self.valid, idx)
+            wide = None if self.wide is None else tuple(G.take(xp, a, idx) for a in self.wide)
         return Column(self.dtype, data, valid, self.dictionary, self.dict_sorted, wide)
-
 
     def valid_mask(self, xp):
         return self.valid if self.valid is not None else xp.ones(len(self), dtype=bool)

@@ -19,6 +19,8 @@ from .physical import join as join_op
 from .physical import setops, streamed
 from .physical import sort as sort_op
 from .physical.batch import Batch
+
+HOST_ROWS = 8192
 from .physical.expressions import Evaluator
 
 
@@ -35,6 +37,17 @@ class ExecutionContext:
         self.cancelled = cancelled
         self.key_filters: dict[int, object] = {}
         self.scans: list[dict] = []
+        self._host: ExecutionContext | None = None
+
+    @property
+    def host(self) -> "ExecutionContext":
+        """The NumPy twin of a GPU query's context, for steps over host batches: it shares the
+        profile and the scans' numbers (runtime key filters stay with the device)."""
+        if self._host is None:
+            twin = ExecutionContext(np, np.asarray, None, self.cancelled)
+            twin.profile, twin.scans = self.profile, self.scans
+            self._host = twin
+        return self._host
 
 
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
@@ -53,9 +66,29 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     else:
         inputs = _join_inputs(plan, found, ctx)
     timed = _Timed(ctx, plan)
-    out = step(plan, ctx, *inputs)
+    out = step(plan, _placed(plan, ctx, inputs), *inputs)
     timed.done(out.n)
     return out
+
+
+def _placed(plan: Plan, ctx: ExecutionContext, inputs: list[Batch]) -> ExecutionContext:
+    """Where a step runs on the GPU: small results move to the host, where the CPU backend's
+    operators (the same semantics) finish them with no launches or round trips — a filtered scan of
+    a table of at most HOST_ROWS rows (kept in host memory too) runs there, a sort's input of at
+    most HOST_ROWS rows moves there in one transfer, and a step whose inputs are all host batches
+    runs on the host; otherwise host inputs are uploaded and the step runs on the device."""
+    if ctx.xp is np:
+        return ctx
+    if not inputs:
+        return ctx.host if isinstance(plan, Scan) and plan.filters and _host_sized(plan) else ctx
+    if isinstance(plan, Sort) and inputs[0].n <= HOST_ROWS and not inputs[0].on_host():
+        inputs[0] = inputs[0].to_host(ctx.xp)
+    if all(b.on_host() for b in inputs):
+        return ctx.host
+    for k, b in enumerate(inputs):
+        if b.on_host():
+            inputs[k] = b.to_device(ctx.xp)
+    return ctx
 
 
 def _aggregate_filtered_scan(plan: Aggregate, ctx: ExecutionContext) -> Batch | None:
@@ -63,7 +96,7 @@ def _aggregate_filtered_scan(plan: Aggregate, ctx: ExecutionContext) -> Batch | 
     the fused aggregate kernel: the scan's rows go to the kernel unfiltered and the predicates are
     evaluated there (no mask, no row index). None when it does not apply."""
     scan = plan.input
-    if ctx.xp is np or not isinstance(scan, Scan) or not scan.filters:
+    if ctx.xp is np or not isinstance(scan, Scan) or not scan.filters or _host_sized(scan):
         return None
     timed = _Timed(ctx, scan)
     batch = _scan_rows(scan, ctx)
@@ -108,6 +141,8 @@ def _join_inputs(plan: Join, found, ctx: ExecutionContext) -> list[Batch]:
     side, agg, positions, partners = found
     kids = plan.children()
     other = evaluate(kids[1 - side], ctx)
+    if ctx.xp is not np and other.on_host():
+        other = other.to_device(ctx.xp)
     ctx.key_filters[id(agg)] = key_filter.KeyFilter(agg, positions, tuple(ctx.ev.eval(p, other) for p in partners))
     mine = evaluate(kids[side], ctx)
     ctx.key_filters.pop(id(agg), None)

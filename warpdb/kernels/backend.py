@@ -5,6 +5,7 @@ import numpy as np
 
 from warpdb.errors import NotSupported
 from warpdb.kernels import privatized
+from warpdb.kernels.jit import compiled
 
 
 def gpu_available() -> bool:
@@ -40,15 +41,19 @@ def to_host(xp, arr) -> np.ndarray:
 
 
 def fetch(xp, arrays: list) -> dict[int, np.ndarray]:
-    """Host copies of device arrays (keyed by `id`), moved in one transfer: their bytes are packed
-    into one device buffer first (widest items first, so every piece stays aligned), so a query's
-    result columns cost one round trip, not one each."""
+    """Host copies of device arrays (keyed by `id`; NumPy arrays as they are), moved in one
+    transfer: their bytes are packed into one device buffer first (widest items first, so every
+    piece stays aligned), so a query's result columns cost one round trip, not one each."""
     if xp is np or not arrays:
         return {id(a): np.asarray(a) for a in arrays}
+    out = {id(a): a for a in arrays if isinstance(a, np.ndarray)}
+    arrays = [a for a in arrays if not isinstance(a, np.ndarray)]
+    if not arrays:
+        return out
     arrays = sorted(arrays, key=lambda a: -a.dtype.itemsize)
     parts = [xp.ascontiguousarray(a).reshape(-1).view(np.uint8) for a in arrays]
     packed = xp.concatenate(parts).get() if any(p.shape[0] for p in parts) else np.zeros(0, np.uint8)
-    out, start = {}, 0
+    start = 0
     for a, part in zip(arrays, parts):
         size = int(part.shape[0])
         out[id(a)] = packed[start:start + size].view(a.dtype).reshape(a.shape)
@@ -56,11 +61,41 @@ def fetch(xp, arrays: list) -> dict[int, np.ndarray]:
     return out
 
 
+def minus_ones(xp, n: int, dtype):
+    """`n` -1s of a signed integer dtype; on the GPU one memset (every byte 0xFF), not a kernel."""
+    if xp is np:
+        return np.full(n, -1, dtype=dtype)
+    out = xp.empty(n, dtype=dtype)
+    if out.nbytes:
+        xp.cuda.runtime.memsetAsync(out.data.ptr, 0xFF, out.nbytes, xp.cuda.get_current_stream().ptr)
+    return out
+
+
 def host_ints(xp, *values) -> list[int]:
-    """Device 0-d integer results (e.g. a min and a max) as Python ints, in one transfer."""
+    """Device 0-d integer results (e.g. a min and a max) as Python ints, in one transfer: one small
+    kernel copies them into one array (CuPy's stack costs several launches)."""
     if xp is np:
         return [int(v) for v in values]
-    return [int(v) for v in xp.stack([xp.asarray(v, dtype=xp.int64) for v in values]).get()]
+    arrays = [v for v in values if isinstance(v, xp.ndarray)]
+    if not arrays:
+        return [int(v) for v in values]
+    types = tuple(a.dtype.name for a in arrays)
+    kernel = compiled(("host_ints", types), lambda: xp.RawKernel(_pack_source(types), "warpdb_pack"))
+    out = xp.empty(len(arrays), dtype=np.int64)
+    kernel((1,), (1,), (*arrays, out))
+    got = iter(out.get().tolist())
+    return [next(got) if isinstance(v, xp.ndarray) else int(v) for v in values]
+
+
+_PACK_TYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
+               "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
+               "uint64": "unsigned long long", "float32": "float", "float64": "double"}
+
+
+def _pack_source(types: tuple) -> str:
+    params = ", ".join(f"const {_PACK_TYPES[t]}* a{k}" for k, t in enumerate(types))
+    body = " ".join(f"out[{k}] = (long long)a{k}[0];" for k in range(len(types)))
+    return f'extern "C" __global__ void warpdb_pack({params}, long long* out) {{ {body} }}'
 
 
 def _scatter(xp, name: str, target, idx, vals) -> None:

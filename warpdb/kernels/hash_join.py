@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warpdb.kernels.backend import host_ints
+from warpdb.kernels.backend import host_ints, minus_ones
 from warpdb.kernels.jit import compiled
 
 _CTYPES = {"int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
@@ -169,13 +169,14 @@ _CHAIN_COUNT_OR_WRITE = ["head = s;", "for (int k = s; k != -1; k = next[k]) {",
 
 
 def _chain_probe_source(probe: KeySide, build: KeySide) -> str:
-    """`write` 0: each probe row's match count into `counts` and its chain head (or -1) into `pi`;
-    `write` 1: its pairs into `pi`/`bi` from offset `counts[j]`."""
+    """`write` 0: each probe row's match count into `counts` and its chain head (or -1) into `pi`,
+    and `multi[0]` = 1 when some row matched more than once; `write` 1: its pairs into `pi`/`bi`
+    from offset `counts[j]`."""
     pr = _row("p", probe, "j")
     src = _MIX + f"""
 extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, {_params("b", build)},
         const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask, int write,
-        long long* counts, long long* pi, long long* bi) {{
+        long long* counts, long long* pi, long long* bi, int* multi) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
         long long r = {pr};
@@ -185,7 +186,7 @@ extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, 
         if ({_valid("p", probe, "r")}) {{
             {_lookup(probe, build, 12, _CHAIN_COUNT_OR_WRITE)}
         }}
-        if (!write) {{ counts[j] = found; pi[j] = head; }}
+        if (!write) {{ counts[j] = found; pi[j] = head; if (found > 1) multi[0] = 1; }}
     }}
 }}
 """
@@ -210,8 +211,8 @@ def _grid(n: int) -> tuple[int]:
 def _table(xp, build: KeySide, chain: bool):
     """The build side's slot table (and its `next` links when `chain`) and the table's mask."""
     capacity = 1 << max(4, (2 * build.n - 1).bit_length())
-    slots = xp.full(capacity, -1, dtype=np.int32)
-    nxt = xp.full(build.n if chain else 1, -1, dtype=np.int32)
+    slots = minus_ones(xp, capacity, np.int32)
+    nxt = minus_ones(xp, build.n if chain else 1, np.int32)
     mask = np.uint64(capacity - 1)
     _build_kernel(xp, build, chain)(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots, nxt, mask))
     return slots, nxt, mask
@@ -227,17 +228,18 @@ def pairs(xp, probe: KeySide, build: KeySide):
     slots, nxt, mask = _table(xp, build, chain=True)
     probe_kernel = _chain_probe_kernel(xp, probe, build)
     counts, heads = xp.empty(probe.n, dtype=np.int64), xp.empty(probe.n, dtype=np.int64)
+    multi = xp.zeros(1, dtype=np.int32)
     args = (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, nxt, mask)
-    probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(0), counts, heads, empty))
+    probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(0), counts, heads, empty, multi))
     ends = xp.cumsum(counts)
-    total, matched = host_ints(xp, ends[-1], xp.count_nonzero(counts))
+    total, repeated = host_ints(xp, ends[-1], multi[0])
     pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
-    if total == matched:
+    if not repeated:
         if total:
             kernel = compiled(_COMPACT, lambda: xp.RawKernel(_COMPACT, "hash_compact"))
             kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), counts, ends, heads, pi, bi))
     else:
-        probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(1), ends - counts, pi, bi))
+        probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(1), ends - counts, pi, bi, multi))
     return pi, bi
 
 

@@ -6,7 +6,12 @@ compose indices; a column is gathered when an operator first reads it, once per 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
+import numpy as np
+
+from ...kernels import gather as G
+from ...kernels.backend import fetch
 from ..column import Column
 
 
@@ -58,12 +63,7 @@ class Batch:
                 continue
             new = composed.get(id(old))
             if new is None:
-                if old.shape[0] == 0:
-                    new = xp.full(idx.shape[0], -1, dtype=xp.int64)
-                elif has_null_rows:
-                    new = xp.where(idx < 0, -1, old[xp.where(idx < 0, 0, idx)])
-                else:
-                    new = old[idx]
+                new = G.take_or(xp, old, idx, -1) if has_null_rows or old.shape[0] == 0 else G.take(xp, old, idx)
                 composed[id(old)] = new
             src[cid] = (base, new, has_null_rows or old_neg)
         return Batch(None, int(idx.shape[0]), xp, src)
@@ -76,6 +76,38 @@ class Batch:
         src = dict(self._src)
         src[cid] = (col, None, False)
         return Batch(None, self.n, self._xp, src)
+
+    def on_host(self) -> bool:
+        """Whether the batch's columns are NumPy arrays (a small result moved off the GPU)."""
+        return bool(self._src) and all(isinstance(base.data, np.ndarray) for base, _, _ in self._src.values())
+
+    def to_host(self, xp) -> "Batch":
+        """The batch's columns gathered on the device and copied to NumPy arrays in one transfer."""
+        cols = {cid: self.column(cid) for cid in self._src}
+        host = fetch(xp, [a for c in cols.values() for a in (c.data, c.valid, *(c.wide or ())) if a is not None])
+
+        def moved(a):
+            return None if a is None else host[id(a)]
+
+        return Batch({cid: replace(c, data=moved(c.data), valid=moved(c.valid),
+                                   wide=None if c.wide is None else tuple(map(moved, c.wide)))
+                      for cid, c in cols.items()}, self.n, np)
+
+    def to_device(self, xp) -> "Batch":
+        """A host batch's arrays uploaded to the device (each once), row indices included."""
+        up: dict[int, object] = {}
+
+        def moved(a):
+            if a is None:
+                return None
+            if id(a) not in up:
+                up[id(a)] = xp.asarray(a)
+            return up[id(a)]
+
+        src = {cid: (replace(base, data=moved(base.data), valid=moved(base.valid),
+                             wide=None if base.wide is None else tuple(map(moved, base.wide))), moved(idx), neg)
+               for cid, (base, idx, neg) in self._src.items()}
+        return Batch(None, self.n, xp, src)
 
     @staticmethod
     def merge(a: "Batch", b: "Batch") -> "Batch":

@@ -12,7 +12,8 @@ path's to the last digit. When the groups times the sums are few, each thread ke
 plain 64-bit sum per group in its own shared-memory words (indexed by group: no branches, no
 atomics, few registers), moving a sum into the shared table's halves only when the next add would
 overflow and once at the end; otherwise every row adds into the shared table. The small table is
-finished on the host. Plans it cannot take return None and run as before.
+finished on the host and stays there (a host batch: the steps after it run on the host, or upload
+it). Plans it cannot take return None and run as before.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ _INT_KEY_SPAN = 4096
 _THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
-_GRID = 1056
+_LIMITS: dict = {}
 _CTYPES = {"int8": "signed char", "int16": "short", "int32": "int", "int64": "long long", "bool": "bool"}
 _ARITH = {"add": "+", "sub": "-", "mul": "*"}
 _LOW32 = 0xFFFFFFFF
@@ -55,10 +56,13 @@ class _Source:
         self.lines: list[str] = []
         self.memo: dict[Expr, str] = {}
         self.flags: list[tuple[str, T.DataType]] = []
+        self.loads: dict[int, list] = {}  # cid -> [local, row, phase: 1 read by the filter, else 2]
+        self.phase = 2
 
     def column(self, ref: ColRef):
-        """The C text of a NULL-free column read at its row (through its batch row index, each
-        index a parameter of its own), and its base Column; None if unusable."""
+        """The C name of a NULL-free column's value at the row (a local loaded before the row's
+        statements, through its batch row index, each index a parameter of its own), and its base
+        Column; None if unusable."""
         base, idx, neg = self.batch.row_source(ref.cid)
         if base.valid is not None or base.wide is not None or base.data.dtype.name not in _CTYPES:
             return None
@@ -71,7 +75,10 @@ class _Source:
         param = self.params.get(ref.cid)
         if param is None:
             param = self.params[ref.cid] = (f"c{len(self.params)}", base)
-        return f"{param[0]}[{row}]", base
+            self.loads[ref.cid] = [f"v{param[0][1:]}", row, self.phase]
+        load = self.loads[ref.cid]
+        load[2] = min(load[2], self.phase)
+        return load[0], base
 
     def scalar(self, value: int) -> str:
         """The C name of a long long kernel parameter holding `value`."""
@@ -192,10 +199,11 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     keys = _keys(src, node.keys)
     if keys is None:
         return None
+    src.phase = 1
     terms = [src.predicate(c) for c in where]
+    src.phase = 2
     if any(t is None for t in terms):
         return None
-    src.lines[:0] = [f"if (!({' && '.join(terms)})) continue;"] if terms else []
     slots = int(np.prod([card for _, _, card, _ in keys]))
     sums: dict[str, int] = {}
     plan = []
@@ -210,13 +218,12 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     xp = ev.xp
     if any(neg and idx.shape[0] and bool((idx < 0).any()) for _, idx, neg in src.indices.values()):
         return None
-    table, flags = _run(xp, src, keys, list(sums), slots, width, batch.n)
+    table, flags = _run(xp, src, keys, terms, list(sums), slots, width, batch.n)
     flagged = int(flags[0])
     if flagged:
         op, t = src.flags[(flagged & -flagged).bit_length() - 1]
         raise ExecutionError(f"Overflow in {op} of {t}")
-    host = _finish(np, node, keys, plan, to_host(xp, table), width)
-    return Batch({cid: _to_device(xp, col) for cid, col in host.columns.items()}, host.n)
+    return _finish(np, node, keys, plan, to_host(xp, table), width)
 
 
 def _keys(src: _Source, exprs):
@@ -279,21 +286,19 @@ __device__ __forceinline__ long long add_or_move(long long s, long long v, unsig
 """
 
 
-def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: int):
+def _run(xp, src: _Source, keys, terms: list[str], values: list[str], slots: int, width: int, n: int):
     params = [(name, base.data) for name, base in src.params.values()]
     strides, stride = [], 1
     for _, _, card, _ in reversed(keys):
         strides.append(stride)
         stride *= card
     group = " + ".join(f"{code} * {s}" for (code, _, _, _), s in zip(keys, reversed(strides))) or "0"
-    terms = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
-                                                    f"(unsigned long long)({v} >> 32)")]
+    halves = ["1ull"] + [t for v in values for t in (f"(unsigned long long)({v} & {_LOW32}LL)",
+                                                     f"(unsigned long long)({v} >> 32)")]
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in params)
     decl += "".join(f", const long long* __restrict__ i{name}" for name, _, _ in src.indices.values())
     decl += "".join(f", const bool* __restrict__ {name}" for name, _ in src.tables)
     decl += "".join(f", long long {name}" for name, _ in src.scalars)
-    rows = " ".join(f"long long {name} = i{name}[i];" for name, _, _ in src.indices.values())
-    body = "\n        ".join(src.lines)
     words = slots * width
     per_thread = slots * (1 + len(values))
     block = _BLOCK
@@ -302,10 +307,9 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
         mine = f"long long* mine = (long long*)(acc + {words}) + (long long)g * {1 + len(values)} * {block} + threadIdx.x;"
         setup = (f"for (int k = 0; k < {per_thread}; ++k) ((long long*)(acc + {words}))[k * {block} + threadIdx.x] = 0;"
                  "\n    __syncthreads();")
-        accumulate = "\n        ".join(
-            [mine, "mine[0] += 1;"]
-            + [f"mine[{(1 + j) * block}] = add_or_move(mine[{(1 + j) * block}], {v}, acc + g * {width} + {1 + 2 * j});"
-               for j, v in enumerate(values)])
+        accumulate = [mine, "mine[0] += 1;"] + [
+            f"mine[{(1 + j) * block}] = add_or_move(mine[{(1 + j) * block}], {v}, acc + g * {width} + {1 + 2 * j});"
+            for j, v in enumerate(values)]
         spill = f"""__syncthreads();
     for (int k = 0; k < {per_thread}; ++k) {{
         long long v = ((long long*)(acc + {words}))[k * {block} + threadIdx.x];
@@ -315,8 +319,9 @@ def _run(xp, src: _Source, keys, values: list[str], slots: int, width: int, n: i
     }}"""
     else:
         setup = spill = ""
-        accumulate = f"unsigned long long* a = acc + (long long)g * {width};\n        " + "\n        ".join(
-            f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(terms))
+        accumulate = [f"unsigned long long* a = acc + (long long)g * {width};"] + [
+            f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(halves)]
+    rows = _row(src, terms, [f"int g = {group};", *src.lines, *accumulate])
     code = _HELPERS + f"""
 extern "C" __global__ void warpdb_group_agg(long long n{decl},
         unsigned long long* out, int* flags) {{
@@ -327,9 +332,6 @@ extern "C" __global__ void warpdb_group_agg(long long n{decl},
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
         {rows}
-        int g = {group};
-        {body}
-        {accumulate}
     }}
     {spill}
     __syncthreads();
@@ -344,18 +346,44 @@ extern "C" __global__ void warpdb_group_agg(long long n{decl},
     if n:
         args = [a for _, a in params] + [idx for _, idx, _ in src.indices.values()] + [t for _, t in src.tables]
         args += [np.int64(v) for _, v in src.scalars]
-        grid = min(_GRID * _BLOCK // block, (n + block - 1) // block)
-        shared = words + (per_thread * block if block == _THREAD_BLOCK else 0)
-        kernel((grid,), (block,), (np.int64(n), *args, table, flags), shared_mem=shared * 8)
+        shared = 8 * (words + (per_thread * block if block == _THREAD_BLOCK else 0))
+        grid = _grid(xp, kernel, block, shared, n)
+        kernel((grid,), (block,), (np.int64(n), *args, table, flags), shared_mem=shared)
     return table.reshape(slots, width), flags
 
 
-def _to_device(xp, col: Column) -> Column:
-    """A host result column on the device (the group table is small: it is finished on the host,
-    a handful of uploads instead of a few kernels per aggregate)."""
-    wide = None if col.wide is None else tuple(xp.asarray(a) for a in col.wide)
-    valid = None if col.valid is None else xp.asarray(col.valid)
-    return Column(col.dtype, xp.asarray(col.data), valid, col.dictionary, col.dict_sorted, wide)
+def _row(src: _Source, terms: list[str], statements: list[str]) -> str:
+    """The loop body for row i: the filter's columns are loaded, then (on a passing row) the other
+    columns, all before the row's statements run, so their loads are in flight together."""
+    lines = [f"long long {name} = i{name}[i];" for name, _, _ in src.indices.values()]
+    loads = {phase: [] for phase in (1, 2)}
+    for cid, (name, row, phase) in src.loads.items():
+        param, base = src.params[cid]
+        guard = "" if phase == 1 else "keep ? "
+        loads[phase].append(f"{_CTYPES[base.data.dtype.name]} {name} = {guard}{param}[{row}]{'' if phase == 1 else ' : 0'};")
+    lines += [*loads[1], f"bool keep = {' && '.join(['true', *(f'({t})' for t in terms)])};", *loads[2]]
+    lines += ["if (keep) {", *statements, "}"]
+    return "\n        ".join(lines)
+
+
+def _grid(xp, kernel, block: int, shared: int, n: int) -> int:
+    """Blocks for `n` rows: no more than fit on the device at once (its SMs, each holding as many
+    blocks as its threads, registers and shared memory allow), as the threads loop over the rows."""
+    per_sm, sms = _device_limits(xp)
+    threads, regs, smem = per_sm
+    fit = min(threads // block, regs // max(1, kernel.num_regs * block), smem // (shared + 1024), 32)
+    return max(1, min(sms * max(fit, 1), -(-n // block)))
+
+
+def _device_limits(xp):
+    """((threads, registers, shared bytes) per SM, SMs) of the current device, read once."""
+    dev = xp.cuda.Device()
+    got = _LIMITS.get(dev.id)
+    if got is None:
+        at = dev.attributes
+        got = _LIMITS[dev.id] = ((at["MaxThreadsPerMultiProcessor"], at["MaxRegistersPerMultiprocessor"],
+                                  at["MaxSharedMemoryPerMultiprocessor"]), at["MultiProcessorCount"])
+    return got
 
 
 def _finish(xp, node, keys, plan, table, width) -> Batch:
@@ -386,4 +414,4 @@ def _finish(xp, node, keys, plan, table, width) -> Batch:
             out[f.cid] = exact_sum_column(xp, (hi, lo, has), t)
         else:
             out[f.cid] = avg_from_exact(xp, hi, lo, cnt, has, arg_t)
-    return Batch(out, int(rows.shape[0]))
+    return Batch(out, int(rows.shape[0]), xp)
