@@ -72,7 +72,7 @@ def query(r):
                 f"not exists (select 1 from u where u.t_id = t.id and {pred(r, 'u', COLS_U)})",
                 f"t.a in (select u.a from u where {pred(r, 'u', COLS_U)})",
                 f"t.a not in (select u.a from u where {pred(r, 'u', COLS_U)})",
-                f"t.b > (select avg(u.a) from u where u.t_id = t.id)",
+                "t.b > (select avg(u.a) from u where u.t_id = t.id)",
                 f"t.d < (select max(u.v) from u where {pred(r, 'u', COLS_U)})",
                 f"(select count(*) from u where u.t_id = t.id) > {r.randint(0, 2)}",
             ]

@@ -164,7 +164,8 @@ class FileEntry(TableEntry):
 
     def column(self, name: str, xp) -> Column:
         key = (id(xp), name)
-        if key not in self._device and not self.row_groups and self.cache is not None:
+        direct = self.cache is not None and xp is self.cache.transfers.xp
+        if key not in self._device and not self.row_groups and direct:
             i = self._by_name[name]
             arr = self.table.column(i)
             found = ipc.upload(self.cache.transfers, arr, self.columns[i][1], self.source.mapped)

@@ -19,9 +19,9 @@ from .physical import join as join_op
 from .physical import setops, streamed
 from .physical import sort as sort_op
 from .physical.batch import Batch
+from .physical.expressions import Evaluator
 
 HOST_ROWS = 8192
-from .physical.expressions import Evaluator
 
 
 class ExecutionContext:
@@ -89,6 +89,12 @@ def _placed(plan: Plan, ctx: ExecutionContext, inputs: list[Batch]) -> Execution
         if b.on_host():
             inputs[k] = b.to_device(ctx.xp)
     return ctx
+
+
+def _host_sized(scan: Scan) -> bool:
+    """Whether a scan reads a table of at most HOST_ROWS rows held whole (not by row group)."""
+    source = scan.source
+    return not getattr(source, "row_groups", False) and source.num_rows <= HOST_ROWS
 
 
 def _aggregate_filtered_scan(plan: Aggregate, ctx: ExecutionContext) -> Batch | None:
