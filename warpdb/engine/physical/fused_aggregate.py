@@ -1,5 +1,5 @@
-"""One-kernel GROUP BY on the GPU for few groups: keys that are string codes, booleans or integers
-and dates of a small range (at most a few thousand key combinations, or none: a global aggregate),
+"""One-kernel GROUP BY on the GPU: keys that are string codes, booleans or integers and dates of a
+bounded range (at most a few million key combinations, or none: a global aggregate),
 and count/sum/avg of NULL-free integer or decimal expressions (arithmetic, casts that cannot fail,
 CASE with predicates, string predicates as per-dictionary-entry lookups), optionally over only the
 rows passing a filter (`where`: a scan's predicates, evaluated in the same kernel, so no row index
@@ -11,15 +11,18 @@ of (count, low-half sum, high-half sum) per group — so the sums are exact and 
 path's to the last digit. When the groups times the sums are few, each thread keeps a count and a
 plain 64-bit sum per group in its own shared-memory words (indexed by group: no branches, no
 atomics, few registers), moving a sum into the shared table's halves only when the next add would
-overflow and once at the end; otherwise every row adds into the shared table. The small table is
-finished on the host and stays there (a host batch: the steps after it run on the host, or upload
-it). Plans it cannot take return None and run as before.
+overflow and once at the end; otherwise every row adds into the shared table, or, for more groups
+than shared memory holds, straight into the global table (one slot per key combination). A small
+table is finished on the host and stays there (a host batch: the steps after it run on the host,
+or upload it); a global one is finished on the device. Plans it cannot take return None and run as
+before.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ...errors import ExecutionError
+from ...kernels import gather as G
 from ...kernels import reduce as R
 from ...kernels.backend import host_ints, to_host
 from ...kernels.jit import compiled
@@ -33,7 +36,8 @@ from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
 _THREAD_WORDS = 36
-_INT_KEY_SPAN = 4096
+_GLOBAL_WORDS = 1 << 24
+_INT_KEY_SPAN = 1 << 22
 _THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
@@ -213,7 +217,7 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
             return None
         plan.append(step)
     width = 1 + 2 * len(sums)
-    if slots * width > _SHARED_WORDS:
+    if slots * width > _GLOBAL_WORDS:
         return None
     xp = ev.xp
     if any(neg and idx.shape[0] and bool((idx < 0).any()) for _, idx, neg in src.indices.values()):
@@ -223,6 +227,8 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     if flagged:
         op, t = src.flags[(flagged & -flagged).bit_length() - 1]
         raise ExecutionError(f"Overflow in {op} of {t}")
+    if slots * width > _SHARED_WORDS:
+        return _finish(xp, node, keys, plan, table, width)
     return _finish(np, node, keys, plan, to_host(xp, table), width)
 
 
@@ -230,7 +236,8 @@ def _keys(src: _Source, exprs):
     """Per key: (C code of its value in [0, card), base Column, card, lowest value of an integer or
     date key or None); None when a key does not fit. An integer or date key's range comes from the
     min and max of the rows read (the base column when the row index is not shorter; one round
-    trip) and must span at most _INT_KEY_SPAN values."""
+    trip) and must span at most _INT_KEY_SPAN values (the product of the keys' spans at most
+    _GLOBAL_WORDS is checked by the caller)."""
     out = []
     for e in exprs:
         if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL, *T.INTEGER_KINDS, Kind.DATE):
@@ -246,7 +253,7 @@ def _keys(src: _Source, exprs):
             out.append((f"(int){code}", base, card, None))
             continue
         _, idx, _ = src.batch.row_source(e.cid)
-        values = base.data if idx is None or idx.shape[0] >= len(base) else base.data[idx]
+        values = base.data if idx is None or idx.shape[0] >= len(base) else G.take(src.ev.xp, base.data, idx)
         if values.shape[0] == 0:
             return None
         lo, hi = host_ints(src.ev.xp, values.min(), values.max())
@@ -301,8 +308,18 @@ def _run(xp, src: _Source, keys, terms: list[str], values: list[str], slots: int
     decl += "".join(f", long long {name}" for name, _ in src.scalars)
     words = slots * width
     per_thread = slots * (1 + len(values))
-    block = _BLOCK
-    if per_thread <= _THREAD_WORDS:
+    block, setup, spill = _BLOCK, "", ""
+    holder = "extern __shared__ unsigned long long acc[];"
+    begin = f"for (int i = threadIdx.x; i < {words}; i += blockDim.x) acc[i] = 0ull;\n    __syncthreads();"
+    end = f"""__syncthreads();
+    for (int i = threadIdx.x; i < {words}; i += blockDim.x) {{
+        if (acc[i]) atomicAdd(&out[i], acc[i]);
+    }}"""
+    accumulate = [f"unsigned long long* a = acc + (long long)g * {width};"] + [
+        f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(halves)]
+    if words > _SHARED_WORDS:
+        holder, begin, end, words = "unsigned long long* acc = out;", "", "", 0
+    elif per_thread <= _THREAD_WORDS:
         block = _THREAD_BLOCK
         mine = f"long long* mine = (long long*)(acc + {words}) + (long long)g * {1 + len(values)} * {block} + threadIdx.x;"
         setup = (f"for (int k = 0; k < {per_thread}; ++k) ((long long*)(acc + {words}))[k * {block} + threadIdx.x] = 0;"
@@ -317,27 +334,19 @@ def _run(xp, src: _Source, keys, terms: list[str], values: list[str], slots: int
         if (j == 0) {{ if (v) atomicAdd(&acc[g * {width}], (unsigned long long)v); }}
         else move_sum(v, acc + g * {width} + 2 * j - 1);
     }}"""
-    else:
-        setup = spill = ""
-        accumulate = [f"unsigned long long* a = acc + (long long)g * {width};"] + [
-            f"atomicAdd(&a[{j}], {t});" for j, t in enumerate(halves)]
     rows = _row(src, terms, [f"int g = {group};", *src.lines, *accumulate])
     code = _HELPERS + f"""
 extern "C" __global__ void warpdb_group_agg(long long n{decl},
         unsigned long long* out, int* flags) {{
-    extern __shared__ unsigned long long acc[];
-    for (int i = threadIdx.x; i < {words}; i += blockDim.x) acc[i] = 0ull;
-    __syncthreads();
+    {holder}
+    {begin}
     {setup}
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
         {rows}
     }}
     {spill}
-    __syncthreads();
-    for (int i = threadIdx.x; i < {words}; i += blockDim.x) {{
-        if (acc[i]) atomicAdd(&out[i], acc[i]);
-    }}
+    {end}
 }}
 """
     kernel = compiled(code, lambda: xp.RawKernel(code, "warpdb_group_agg"))
