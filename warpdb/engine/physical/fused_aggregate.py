@@ -36,8 +36,9 @@ from .fused import PredicateSource
 
 _SHARED_WORDS = 6144
 _THREAD_WORDS = 36
-_GLOBAL_WORDS = 1 << 24
-_INT_KEY_SPAN = 1 << 22
+_MIN_SLOTS = 1 << 22
+_SLOTS_PER_ROW = 2
+_MAX_TABLE_WORDS = 1 << 29
 _THREAD_BLOCK = 128
 _MAX_FLAGS = 31
 _BLOCK = 256
@@ -200,7 +201,7 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     if ev.xp is np:
         return None
     src = _Source(ev, batch)
-    keys = _keys(src, node.keys)
+    keys = _keys(src, node.keys, max(_MIN_SLOTS, _SLOTS_PER_ROW * batch.n))
     if keys is None:
         return None
     src.phase = 1
@@ -217,7 +218,7 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
             return None
         plan.append(step)
     width = 1 + 2 * len(sums)
-    if slots * width > _GLOBAL_WORDS:
+    if slots * width > _MAX_TABLE_WORDS:
         return None
     xp = ev.xp
     if any(neg and idx.shape[0] and bool((idx < 0).any()) for _, idx, neg in src.indices.values()):
@@ -232,13 +233,12 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     return _finish(np, node, keys, plan, to_host(xp, table), width)
 
 
-def _keys(src: _Source, exprs):
+def _keys(src: _Source, exprs, limit: int):
     """Per key: (C code of its value in [0, card), base Column, card, lowest value of an integer or
-    date key or None); None when a key does not fit. An integer or date key's range comes from the
-    min and max of the rows read (the base column when the row index is not shorter; one round
-    trip) and must span at most _INT_KEY_SPAN values (the product of the keys' spans at most
-    _GLOBAL_WORDS is checked by the caller)."""
-    out = []
+    date key or None); None when a key does not fit or the key combinations exceed `limit`. An
+    integer or date key's range comes from the min and max of the rows read (the base column when
+    the row index is not shorter; one round trip)."""
+    out, slots = [], 1
     for e in exprs:
         if not isinstance(e, ColRef) or e.dtype.kind not in (Kind.VARCHAR, Kind.BOOL, *T.INTEGER_KINDS, Kind.DATE):
             return None
@@ -251,16 +251,19 @@ def _keys(src: _Source, exprs):
             if card == 0:
                 return None
             out.append((f"(int){code}", base, card, None))
-            continue
-        _, idx, _ = src.batch.row_source(e.cid)
-        values = base.data if idx is None or idx.shape[0] >= len(base) else G.take(src.ev.xp, base.data, idx)
-        if values.shape[0] == 0:
+        else:
+            _, idx, _ = src.batch.row_source(e.cid)
+            values = base.data if idx is None or idx.shape[0] >= len(base) else G.take(src.ev.xp, base.data, idx)
+            if values.shape[0] == 0:
+                return None
+            lo, hi = host_ints(src.ev.xp, values.min(), values.max())
+            card = hi - lo + 1
+            if card * slots > limit:
+                return None
+            out.append((f"(int)((long long){code} - {src.scalar(lo)})", base, card, lo))
+        slots *= card
+        if slots > limit:
             return None
-        lo, hi = host_ints(src.ev.xp, values.min(), values.max())
-        if hi - lo >= _INT_KEY_SPAN:
-            return None
-        name = src.scalar(lo)
-        out.append((f"(int)((long long){code} - {name})", base, hi - lo + 1, lo))
     return out
 
 
