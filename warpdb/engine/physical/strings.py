@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from ...errors import ExecutionError
 from ...kernels import strings as K
+from ...kernels.backend import distinct_sorted
 from .. import types as T
 from ..column import Column
 
@@ -177,7 +178,7 @@ def dictionary_rank(xp, dictionary: pa.Array):
 
 def _compact(xp, col: Column) -> Column:
     """The same strings over a dictionary of just the entries the rows use."""
-    used = xp.unique(col.data)
+    used = distinct_sorted(xp, col.data)
     host_used = used.get() if hasattr(used, "get") else used
     data = xp.searchsorted(used, col.data).astype(np.int32) if len(col) else col.data
     return Column(T.VARCHAR, data, col.valid, col.dictionary.take(pa.array(host_used)), False)
