@@ -24,7 +24,7 @@ import numpy as np
 from ...errors import ExecutionError
 from ...kernels import gather as G
 from ...kernels import reduce as R
-from ...kernels.backend import host_ints, to_host
+from ...kernels.backend import fetch, host_ints
 from ...kernels.jit import compiled
 from .. import types as T
 from ..column import Column
@@ -224,13 +224,15 @@ def try_aggregate(ev, node, batch: Batch, where=()) -> Batch | None:
     if any(neg and idx.shape[0] and bool((idx < 0).any()) for _, idx, neg in src.indices.values()):
         return None
     table, flags = _run(xp, src, keys, terms, list(sums), slots, width, batch.n)
-    flagged = int(flags[0])
+    on_device = slots * width > _SHARED_WORDS
+    host = fetch(xp, [flags] if on_device else [flags, table])
+    flagged = int(host[id(flags)][0])
     if flagged:
         op, t = src.flags[(flagged & -flagged).bit_length() - 1]
         raise ExecutionError(f"Overflow in {op} of {t}")
-    if slots * width > _SHARED_WORDS:
+    if on_device:
         return _finish(xp, node, keys, plan, table, width)
-    return _finish(np, node, keys, plan, to_host(xp, table), width)
+    return _finish(np, node, keys, plan, host[id(table)], width)
 
 
 def _keys(src: _Source, exprs, limit: int):
