@@ -181,8 +181,8 @@ class ChunkDecoder:
             if err:
                 raise CorruptChunk(K.ERRORS[err])
             tables.append(table[:count])
-            data = table[:count][np.isin(table[:count, K.TYPE], (K.DATA_PAGE, K.DATA_PAGE_V2))]
-            seen += int(data[:, K.VALUES].sum())
+            kinds = table[:count, K.TYPE]
+            seen += int(table[:count, K.VALUES][(kinds == K.DATA_PAGE) | (kinds == K.DATA_PAGE_V2)].sum())
         if seen != rows:
             raise CorruptChunk(f"data pages hold {seen} values, not {rows}")
         pages = np.concatenate(tables) if tables else np.empty((0, K.FIELDS), np.int64)
@@ -277,11 +277,12 @@ def _supported(pages: np.ndarray, p: Plan) -> bool:
         return False
     if len(dictionaries) and pages[0, K.ENCODING] not in (K.PLAIN, K.PLAIN_DICTIONARY):
         return False
-    data = pages[np.isin(kinds, (K.DATA_PAGE, K.DATA_PAGE_V2))]
+    data = pages[(kinds == K.DATA_PAGE) | (kinds == K.DATA_PAGE_V2)]
     if len(data) + len(dictionaries) != len(pages):
         return False
-    encodings = (K.PLAIN_DICTIONARY, K.RLE_DICTIONARY) if p.strings else (K.PLAIN, K.PLAIN_DICTIONARY, K.RLE_DICTIONARY)
-    if not np.isin(data[:, K.ENCODING], encodings).all():
+    encoding = data[:, K.ENCODING]
+    dictionary = (encoding == K.PLAIN_DICTIONARY) | (encoding == K.RLE_DICTIONARY)
+    if not (dictionary if p.strings else dictionary | (encoding == K.PLAIN)).all():
         return False
     v1 = data[data[:, K.TYPE] == K.DATA_PAGE]
     if p.optional and not (v1[:, K.DEF_ENCODING] == K.RLE).all():
