@@ -17,7 +17,7 @@ import warpdb
 from warpdb.engine import types as T
 from warpdb.engine.column import host_parts
 from warpdb.errors import ExecutionError
-from warpdb.io import dictionaries, parquet_native, parquet_pages
+from warpdb.io import parquet_native, parquet_pages
 from warpdb.io.cache import Block
 from warpdb.io.transfer import HostLane
 from warpdb.oracle import compare_tables
