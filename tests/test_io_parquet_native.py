@@ -253,3 +253,59 @@ def test_plan_leaves_other_types_to_pyarrow(tmp_path):
     con.sql(f"create view t as select * from read_parquet('{path}')")
     table, native, fallback = _numbers(con, "select b, flba, i from t")
     assert table.column("i").to_pylist() == [1, 2] and (native, fallback) == (1, 2)
+
+
+def test_corrupt_snappy_pages_give_error_codes_not_crashes(tmp_path):
+    """decode_pages over Snappy data pages with random bytes flipped (headers kept): an error code
+    or a decode, never a read outside the buffers."""
+    path = tmp_path / "s.parquet"
+    rng = np.random.default_rng(3)
+    pq.write_table(pa.table({"x": rng.integers(0, 50, 20000), "s": rng.choice(["a", "bb", "ccc"], 20000)}), path,
+                   compression="snappy", data_page_size=2000)
+    meta = pq.read_metadata(path)
+    decoder = parquet_native.ChunkDecoder(str(path), HostLane())
+    try:
+        for column, dtype in ((0, np.int64), (1, np.int32)):
+            chunk = meta.row_group(0).column(column)
+            buf = decoder._read(chunk).copy()
+            pages = decoder._pages(buf, chunk.num_values)
+            data = pages[pages[:, parquet_pages.TYPE] != parquet_pages.DICTIONARY_PAGE]
+            size = len(data)
+            dest, valid = np.zeros(chunk.num_values, dtype), np.zeros(chunk.num_values, bool)
+            scratch = np.zeros(int(data[:, parquet_pages.UNCOMPRESSED].max()), np.uint8)
+            work = np.zeros(int(data[:, parquet_pages.VALUES].max()), np.int32)
+            mode = parquet_pages.MODE_CODES if column else parquet_pages.MODE_PLAIN
+            dictionary = np.arange(64, dtype=dtype)
+            assert parquet_pages.decode_pages(buf, data, 0, size, True, True, mode, 8, dictionary, 64, dest, valid,
+                                              scratch, work) == 0
+            assert valid.all() and set(np.unique(dest)) <= set(range(50))
+            for _ in range(200):
+                bad = buf.copy()
+                page = data[rng.integers(0, size)]
+                at = int(page[parquet_pages.DATA]) + int(rng.integers(0, page[parquet_pages.COMPRESSED]))
+                bad[at] ^= np.uint8(1 << int(rng.integers(0, 8)))
+                code = parquet_pages.decode_pages(bad, data, 0, size, True, True, mode, 8, dictionary, 64, dest,
+                                                  valid, scratch, work)
+                assert code <= chunk.num_values
+    finally:
+        decoder.close()
+
+
+@pytest.mark.parametrize("period", [1, 3, 7, 8, 9, 64, 0])
+def test_snappy_kernel_matches_pyarrow(period):
+    """The Snappy decompressor on data whose back-references overlap their target (short periods),
+    do not (long ones) or hardly occur (random bytes, period 0); truncations give error codes."""
+    rng = np.random.default_rng(period)
+    for n in (0, 1, 15, 1000, 70_000):
+        if period:
+            raw = np.tile(rng.integers(0, 256, period, dtype=np.uint8), n // period + 1)[:n]
+            if n:
+                raw[rng.integers(0, n, n // 50)] = 7
+        else:
+            raw = rng.integers(0, 256, n, dtype=np.uint8)
+        packed = np.frombuffer(pa.compress(raw.tobytes(), codec="snappy", asbytes=True), np.uint8).copy()
+        out = np.zeros(n + 8, np.uint8)
+        assert parquet_pages._snappy(packed, 0, len(packed), out, n) == n
+        assert (out[:n] == raw).all()
+        for cut in range(0, len(packed), max(1, len(packed) // 40)):
+            assert parquet_pages._snappy(packed[:cut], 0, cut, out, n) < 0
