@@ -86,16 +86,14 @@ def decode_run(guard, path: str, meta, columns: list, pieces: list, lane) -> tup
     out = {}
     try:
         for key, (p, j, block) in plans.items():
-            chunks = [meta.row_group(group).column(j) for group, _, _ in pieces]
-            found = guard(path, lambda: decoder.decode_run(chunks, p, block.data, block.valid, pieces))
-            if found is None:
-                found = []
-                for chunk, (group, start, rows) in zip(chunks, pieces):
-                    kept = guard(path, lambda: decoder.decode(chunk, p, block.data, block.valid, start, rows, group))
-                    if kept is FALLBACK:
-                        break
-                    found.append(kept)
-            if found is not FALLBACK and len(found) == len(pieces):
+            found = []
+            for group, start, rows in pieces:
+                chunk = meta.row_group(group).column(j)
+                kept = guard(path, lambda: decoder.decode(chunk, p, block.data, block.valid, start, rows, group))
+                if kept is FALLBACK:
+                    break
+                found.append(kept)
+            else:
                 out[key] = found
     finally:
         decoder.close()
@@ -114,61 +112,6 @@ class ChunkDecoder:
 
     def close(self) -> None:
         os.close(self.fd)
-
-    def decode_run(self, chunks: list, p: Plan, data, valid, pieces: list):
-        """Decode a run of chunks (ColumnChunkMetaData of the row groups `pieces`: (group, start row,
-        rows), consecutive rows) by one kernel call (parquet_pages.decode_chunks, no GIL and no
-        Python between pages or chunks) into one lane view: each chunk's string dictionary (None
-        for numbers), FALLBACK when a page needs pyarrow, or None when the run does not fit this
-        path (other codecs, more rows than a view holds; then chunk by chunk)."""
-        codecs = {c.compression for c in chunks}
-        codec = CODECS.get(codecs.pop(), FALLBACK) if len(codecs) == 1 else FALLBACK
-        rows = [r for _, _, r in pieces]
-        widths = [data.itemsize] + ([1] if valid is not None else [])
-        if codec not in (None, "snappy") or any(c.num_values != r for c, r in zip(chunks, rows)):
-            return None
-        if sum(rows) > self.lane.max_rows(widths):
-            return None
-        table = np.empty((len(chunks), 3), np.int64)
-        spans = [self._span(c) for c in chunks]
-        buf = _scratch("read", sum(size for _, size in spans), np.uint8)
-        at = 0
-        for k, ((offset, size), n) in enumerate(zip(spans, rows)):
-            self._read_into(buf, at, offset, size)
-            table[k] = (at, size, n)
-            at += size
-        raw = max(c.total_uncompressed_size for c in chunks)
-        strings = _scratch("strings", sum(c.total_uncompressed_size for c in chunks) if p.strings else 0, np.uint8)
-        entries = np.zeros((len(chunks), 3), np.int64)
-        start, n = pieces[0][1], sum(rows)
-        began = time.thread_time()
-        views = self.lane.views([(data, start, n)] + ([(valid, start, n)] if valid is not None else []))
-        self.lane_s += time.thread_time() - began
-        flags = views[1] if valid is not None else _scratch("flags", n if p.optional else 0, bool)
-        nulls = K.decode_chunks(buf, table, codec == "snappy", p.optional, K.MODE_CODES if p.strings else K.MODE_PLAIN,
-                                p.width, views[0].view(p.dtype), flags, _scratch("scratch", raw, np.uint8),
-                                _scratch("work", max(rows), np.int32), np.empty((1, K.FIELDS), np.int64),
-                                _scratch("dictionary", raw // max(p.width, 1) + 1, p.dtype), strings, entries)
-        if nulls == K.UNSUPPORTED:
-            return FALLBACK
-        self._check(nulls, valid is not None)
-        if valid is not None and not p.optional:
-            flags[:n] = True
-        if not p.strings:
-            return [None] * len(chunks)
-        return [self._strings(strings, *entry) for entry in entries]
-
-    @staticmethod
-    def _strings(data: np.ndarray, start: int, size: int, count: int) -> pa.Array:
-        """The string dictionary whose PLAIN bytes lie at data[start:start + size]."""
-        if count == 0:
-            return _NO_STRINGS
-        err, offsets, values = K.dictionary_strings(data, start, start + size, count)
-        if err:
-            raise CorruptChunk(K.ERRORS[err])
-        strings = pa.Array.from_buffers(pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(values)])
-        strings.validate(full=True)
-        return strings
 
     def decode(self, chunk_meta, p: Plan, data, valid, start: int, rows: int, group: int):
         """Decode a column chunk (its ColumnChunkMetaData, of row group `group`) into
@@ -215,28 +158,20 @@ class ChunkDecoder:
         return kept
 
     def _read(self, chunk_meta) -> np.ndarray:
-        offset, size = self._span(chunk_meta)
-        buf = _scratch("read", size, np.uint8)
-        self._read_into(buf, 0, offset, size)
-        return buf
-
-    def _span(self, chunk_meta) -> tuple[int, int]:
-        """(file offset, bytes) of a column chunk."""
         offset = chunk_meta.data_page_offset
         if chunk_meta.has_dictionary_page and 0 < chunk_meta.dictionary_page_offset < offset:
             offset = chunk_meta.dictionary_page_offset
         size = chunk_meta.total_compressed_size
         if offset < 0 or size < 0 or offset + size > self.size:
             raise CorruptChunk(f"column chunk at {offset} of {size} bytes lies outside the file")
-        return offset, size
-
-    def _read_into(self, buf: np.ndarray, at: int, offset: int, size: int) -> None:
+        buf = _scratch("read", size, np.uint8)
         done = 0
         while done < size:
-            n = os.preadv(self.fd, [memoryview(buf)[at + done : at + size]], offset + done)
+            n = os.preadv(self.fd, [memoryview(buf)[done:]], offset + done)
             if n <= 0:
                 raise CorruptChunk("file shorter than its metadata says")
             done += n
+        return buf
 
     def _pages(self, buf: np.ndarray, rows: int) -> np.ndarray:
         """The page table (parquet_pages columns) of a chunk whose data pages hold `rows` values."""
@@ -351,10 +286,9 @@ def _scratch(name: str, n: int, dtype) -> np.ndarray:
     """This thread's reusable array `name` of at least `n` items (grown, never shrunk), its first
     `n`: the loader threads decode without allocating (fresh pages fault, and faults serialize)."""
     arrays = _local.__dict__.setdefault("arrays", {})
-    key = (name, np.dtype(dtype))
-    have = arrays.get(key)
+    have = arrays.get(name)
     if have is None or len(have) < n:
-        have = arrays[key] = np.empty(max(n, 2 * len(have) if have is not None else n), dtype)
+        have = arrays[name] = np.empty(max(n, 2 * len(have) if have is not None else n), dtype)
     return have[:n]
 
 

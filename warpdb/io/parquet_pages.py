@@ -25,7 +25,6 @@ ERRORS = {-1: "truncated page", -2: "malformed page header", -3: "malformed defi
           -4: "malformed values", -5: "dictionary index out of range", -6: "bad bit width",
           -7: "malformed Snappy data"}
 _TRUNCATED, _HEADER, _LEVELS, _VALUES, _INDEX, _WIDTH, _CODEC = -1, -2, -3, -4, -5, -6, -7
-UNSUPPORTED = -100  # decode_chunks: a page pyarrow must decode
 _DEPTH = 64  # deepest nesting of Thrift values skipped
 
 # Thrift field id -> page table column (-1: skipped) of PageHeader and of its page-type structs
@@ -287,29 +286,16 @@ def _store64(typingctx, arr, i, value):
 
 @_inline
 def _copy(src, at, out, to, n, same):
-    """out[to:to + n] = src[at:at + n] 8 bytes at a time (the last word may write up to 7 bytes past
-    `to + n`, inside `out`, which later output overwrites); when the source lies in `out` itself
-    (`same`) less than 8 bytes behind, a Snappy back-reference repeating a short pattern, the first
-    16 bytes go one by one and the rest from a whole number of patterns at least 8 bytes behind.
-    The caller checks both ranges."""
+    """out[to:to + n] = src[at:at + n], 8 bytes at a time unless the source lies in `out` itself
+    (`same`) less than 8 bytes behind the destination; the caller checks both ranges."""
     k = 0
-    if same and to - at < 8:
-        off = to - at
-        first = min(n, 16)
-        for i in range(first):
-            out[to + i] = src[at + i]
-        k = first
-        at = to - off * (16 // off)
-    while k + 8 <= n:
-        _store64(out, to + k, _load64(src, at + k))
-        k += 8
-    if k < n:
-        if to + k + 8 <= len(out) and at + k + 8 <= len(src):
+    if not same or to - at >= 8:
+        while k + 8 <= n:
             _store64(out, to + k, _load64(src, at + k))
-        else:
-            while k < n:
-                out[to + k] = src[at + k]
-                k += 1
+            k += 8
+    while k < n:
+        out[to + k] = src[at + k]
+        k += 1
 
 
 @_inline
@@ -558,134 +544,6 @@ def decode_pages(chunk, pages, first, last, snappy, optional, mode, width, dicti
             return got
         nulls += got
         row += n
-    return nulls
-
-
-def _chunks_signature(t):
-    writable = types.Array(types.uint8, 1, "C")
-    table = types.Array(types.int64, 2, "C")
-    return types.int64(writable, types.Array(types.int64, 2, "C", readonly=True), types.boolean, types.boolean,
-                       types.int64, types.int64, types.Array(t, 1, "C"), types.Array(types.boolean, 1, "C"), writable,
-                       types.Array(types.int32, 1, "C"), table, types.Array(t, 1, "C"), writable, table)
-
-
-@_jit(_chunks_signature(types.int32), _chunks_signature(types.int64))
-def decode_chunks(buf, chunks, snappy, optional, mode, width, dest, valid, scratch, work, page, dictionary,
-                  strings, entries):
-    """Decode consecutive column chunks of one column, chunk c at buf[chunks[c, 0]:][:chunks[c, 1]]
-    holding chunks[c, 2] rows, Snappy-compressed (`snappy`) or not, one after another into dest
-    (valid when `optional`) — the whole run in one call without the GIL. Each chunk's pages are
-    parsed as they come (`page`: one row of the page table): an optional PLAIN dictionary page
-    first — numbers decoded into `dictionary` (room for the largest), strings (`mode` MODE_CODES)
-    left as bytes in `strings`, entries[c] = (their start, size, count) — then data pages as
-    decode_pages decodes them (`scratch`: a page's uncompressed bytes, `work`: its rows). The
-    NULL count; UNSUPPORTED when a page needs pyarrow (data written so far is to be overwritten);
-    or a negative error code."""
-    row = 0
-    nulls = 0
-    kept = 0
-    stack = np.zeros((5, _DEPTH), np.int64)
-    for c in range(chunks.shape[0]):
-        pos, end, rows = chunks[c, 0], chunks[c, 0] + chunks[c, 1], chunks[c, 2]
-        if pos < 0 or end > len(buf) or rows < 0 or rows > len(dest) - row:
-            return _TRUNCATED
-        size, seen, first = 0, 0, True
-        entries[c, 0], entries[c, 1], entries[c, 2] = kept, 0, 0
-        while seen < rows:
-            page[0, :] = -1
-            page[0, IS_COMPRESSED] = 1
-            pos = _header(buf, pos, end, page, 0, stack)
-            if pos < 0:
-                return _HEADER
-            kind, size_c, raw, n = page[0, TYPE], page[0, COMPRESSED], page[0, UNCOMPRESSED], page[0, VALUES]
-            if kind < 0 or size_c < 0 or raw < 0 or size_c > end - pos:
-                return _HEADER if size_c <= end - pos else _TRUNCATED
-            data = pos
-            pos += size_c
-            if kind == INDEX_PAGE:
-                continue
-            if kind == DICTIONARY_PAGE:
-                if not first or n < 0 or (page[0, ENCODING] != PLAIN and page[0, ENCODING] != PLAIN_DICTIONARY):
-                    return UNSUPPORTED
-                first = False
-                if mode == MODE_CODES:
-                    if raw > len(strings) - kept:
-                        return _TRUNCATED
-                    if snappy:
-                        got = _snappy(buf, data, data + size_c, strings[kept:], raw)
-                        if got < 0:
-                            return got
-                    else:
-                        if raw != size_c:
-                            return _HEADER
-                        _copy(buf, data, strings, kept, raw, False)
-                    entries[c, 0], entries[c, 1], entries[c, 2] = kept, raw, n
-                    kept += raw
-                    size = n
-                    continue
-                body, bpos, bend = buf, data, data + size_c
-                if snappy:
-                    got = _snappy(buf, data, data + size_c, scratch, raw)
-                    if got < 0:
-                        return got
-                    body, bpos, bend = scratch, 0, raw
-                if n > len(dictionary) or not _plain(body, bpos, bend, width, n, dictionary):
-                    return _VALUES
-                size = n
-                continue
-            first = False
-            if kind != DATA_PAGE and kind != DATA_PAGE_V2:
-                return UNSUPPORTED
-            enc = page[0, ENCODING]
-            coded = enc == PLAIN_DICTIONARY or enc == RLE_DICTIONARY
-            if not coded and (mode == MODE_CODES or enc != PLAIN):
-                return UNSUPPORTED
-            if kind == DATA_PAGE and optional and page[0, DEF_ENCODING] != RLE:
-                return UNSUPPORTED
-            if kind == DATA_PAGE_V2 and page[0, REP_BYTES] != 0:
-                return UNSUPPORTED
-            if n < 0 or n > rows - seen or n > len(work):
-                return _TRUNCATED
-            body, bpos, bend = buf, data, data + size_c
-            levels, lpos, lend = buf, data, data
-            if kind == DATA_PAGE:
-                if snappy:
-                    if raw > len(scratch):
-                        return _TRUNCATED
-                    got = _snappy(buf, data, data + size_c, scratch, raw)
-                    if got < 0:
-                        return got
-                    body, bpos, bend = scratch, 0, raw
-                levels, lpos, lend = body, bpos, bpos
-                if optional:
-                    if 4 > bend - bpos:
-                        return _TRUNCATED
-                    length = np.int64(body[bpos]) | (np.int64(body[bpos + 1]) << 8) \
-                        | (np.int64(body[bpos + 2]) << 16) | (np.int64(body[bpos + 3]) << 24)
-                    if length > bend - bpos - 4:
-                        return _LEVELS
-                    lpos, lend = bpos + 4, bpos + 4 + length
-                    bpos = lend
-            else:
-                defs = page[0, DEF_BYTES]
-                if defs < 0 or defs > size_c or defs > raw or (defs and not optional):
-                    return _LEVELS
-                lpos, lend, bpos = data, data + defs, data + defs
-                if snappy and page[0, IS_COMPRESSED]:
-                    if raw - defs > len(scratch):
-                        return _TRUNCATED
-                    got = _snappy(buf, bpos, bend, scratch, raw - defs)
-                    if got < 0:
-                        return got
-                    body, bpos, bend = scratch, 0, raw - defs
-            page_mode = mode if mode == MODE_CODES or not coded else MODE_GATHER
-            got = _page(levels, lpos, lend, optional, body, bpos, bend, n, page_mode, width, dictionary, size,
-                        dest[row + seen:], valid[row + seen:] if optional else valid, work)
-            if got < 0:
-                return got
-            nulls += got
-            seen += n
-        row += rows
     return nulls
 
 
