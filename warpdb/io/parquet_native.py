@@ -138,12 +138,11 @@ class ChunkDecoder:
             dictionary, size, kept = self._dictionary(buf, pages[0], codec, p)
         widths = [data.itemsize] + ([1] if valid is not None else [])
         done = 0
-        for first, last in _spans(data_pages, self.lane.max_rows(widths)):
-            span = data_pages[first:last]
+        for span in _spans(data_pages, self.lane.max_rows(widths)):
             n = int(span[:, K.VALUES].sum())
             if n > self.lane.max_rows(widths):
                 values, flags = np.empty(n, data.dtype), np.empty(n, bool)
-                self._fill(buf, data_pages, first, last, codec, p, dictionary, size, values, flags, valid is not None)
+                self._fill(buf, span, codec, p, dictionary, size, values, flags, valid is not None)
                 self.lane.write(data, start + done, values)
                 if valid is not None:
                     self.lane.write(valid, start + done, flags)
@@ -152,8 +151,8 @@ class ChunkDecoder:
                 wanted = [(data, start + done, n)] + ([(valid, start + done, n)] if valid is not None else [])
                 views = self.lane.views(wanted)
                 self.lane_s += time.thread_time() - began
-                flags = views[1] if valid is not None else _scratch("flags", n if p.optional else 0, bool)
-                self._fill(buf, data_pages, first, last, codec, p, dictionary, size, views[0], flags, valid is not None)
+                flags = views[1] if valid is not None else np.empty(n if p.optional else 0, bool)
+                self._fill(buf, span, codec, p, dictionary, size, views[0], flags, valid is not None)
             done += n
         return kept
 
@@ -164,7 +163,7 @@ class ChunkDecoder:
         size = chunk_meta.total_compressed_size
         if offset < 0 or size < 0 or offset + size > self.size:
             raise CorruptChunk(f"column chunk at {offset} of {size} bytes lies outside the file")
-        buf = _scratch("read", size, np.uint8)
+        buf = np.empty(size, np.uint8)
         done = 0
         while done < size:
             n = os.preadv(self.fd, [memoryview(buf)[done:]], offset + done)
@@ -205,38 +204,26 @@ class ChunkDecoder:
         strings.validate(full=True)
         return np.zeros(0, p.dtype), n, strings
 
-    def _fill(self, buf, pages, first, last, codec, p: Plan, dictionary, size, values, flags, nullable: bool) -> None:
-        """Decode data pages pages[first:last] into `values` (flags: their validity when
-        `nullable`): Snappy or uncompressed pages by one kernel call, others page by page."""
+    def _fill(self, buf, span, codec, p: Plan, dictionary, size, values, flags, nullable: bool) -> None:
+        """Decode a span's data pages into `values` (flags: their validity when `nullable`)."""
         dest = values.view(p.dtype)
         mode = K.MODE_CODES if p.strings else K.MODE_PLAIN
-        span = pages[first:last]
-        if codec in (None, "snappy"):
-            scratch = _scratch("scratch", int(span[:, K.UNCOMPRESSED].max(initial=0)), np.uint8)
-            work = _scratch("work", int(span[:, K.VALUES].max(initial=0)), np.int32)
-            nulls = K.decode_pages(buf, pages, first, last, codec == "snappy", p.optional, mode, p.width, dictionary,
-                                   size, dest, flags, scratch, work)
-            self._check(nulls, nullable)
-        else:
-            row = 0
-            for page in span:
-                n = int(page[K.VALUES])
-                page_mode = mode if page[K.ENCODING] == K.PLAIN or p.strings else K.MODE_GATHER
-                levels, lpos, lend, body, vpos = self._split(buf, page, codec, p)
-                valid = flags[row : row + n] if p.optional else flags
-                nulls = K.decode_page(levels, lpos, lend, p.optional, body, vpos, len(body), n, page_mode, p.width,
-                                      dictionary, size, dest[row : row + n], valid)
-                self._check(nulls, nullable)
-                row += n
-        if nullable and not p.optional:
-            flags[: len(dest)] = True
-
-    @staticmethod
-    def _check(nulls: int, nullable: bool) -> None:
-        if nulls < 0:
-            raise CorruptChunk(K.ERRORS[nulls])
-        if nulls and not nullable:
-            raise CorruptChunk("NULLs that the file's metadata rules out")
+        row = 0
+        for page in span:
+            n = int(page[K.VALUES])
+            enc = page[K.ENCODING]
+            page_mode = mode if enc == K.PLAIN or p.strings else K.MODE_GATHER
+            levels, lpos, lend, body, vpos = self._split(buf, page, codec, p)
+            valid = flags[row : row + n] if p.optional else flags
+            nulls = K.decode_page(levels, lpos, lend, p.optional, body, vpos, len(body), n, page_mode, p.width,
+                                  dictionary, size, dest[row : row + n], valid)
+            if nulls < 0:
+                raise CorruptChunk(K.ERRORS[nulls])
+            if nulls and not nullable:
+                raise CorruptChunk("NULLs that the file's metadata rules out")
+            if nullable and not p.optional:
+                flags[row : row + n] = True
+            row += n
 
     def _split(self, buf, page, codec, p: Plan):
         """(levels buffer, their start and end, values buffer, values start) of a data page."""
@@ -268,28 +255,17 @@ class ChunkDecoder:
         return np.frombuffer(out, np.uint8)
 
 
-def _spans(pages: np.ndarray, limit: int) -> list[tuple[int, int]]:
-    """Consecutive data pages [first, last) grouped so that each group's rows fit `limit` (a page
-    alone may not)."""
+def _spans(pages: np.ndarray, limit: int) -> list[np.ndarray]:
+    """Consecutive data pages grouped so that each group's rows fit `limit` (a page alone may not)."""
     out, first, rows = [], 0, 0
     for i, n in enumerate(pages[:, K.VALUES]):
         if rows and rows + n > limit:
-            out.append((first, i))
+            out.append(pages[first:i])
             first, rows = i, 0
         rows += n
     if len(pages):
-        out.append((first, len(pages)))
+        out.append(pages[first:])
     return out
-
-
-def _scratch(name: str, n: int, dtype) -> np.ndarray:
-    """This thread's reusable array `name` of at least `n` items (grown, never shrunk), its first
-    `n`: the loader threads decode without allocating (fresh pages fault, and faults serialize)."""
-    arrays = _local.__dict__.setdefault("arrays", {})
-    have = arrays.get(name)
-    if have is None or len(have) < n:
-        have = arrays[name] = np.empty(max(n, 2 * len(have) if have is not None else n), dtype)
-    return have[:n]
 
 
 def _supported(pages: np.ndarray, p: Plan) -> bool:

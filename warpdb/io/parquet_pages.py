@@ -22,9 +22,8 @@ PLAIN, PLAIN_DICTIONARY, RLE, RLE_DICTIONARY = 0, 2, 3, 8
 MODE_PLAIN, MODE_GATHER, MODE_CODES = 0, 1, 2  # decode_page: values as they are, from a dictionary, indices
 
 ERRORS = {-1: "truncated page", -2: "malformed page header", -3: "malformed definition levels",
-          -4: "malformed values", -5: "dictionary index out of range", -6: "bad bit width",
-          -7: "malformed Snappy data"}
-_TRUNCATED, _HEADER, _LEVELS, _VALUES, _INDEX, _WIDTH, _CODEC = -1, -2, -3, -4, -5, -6, -7
+          -4: "malformed values", -5: "dictionary index out of range", -6: "bad bit width"}
+_TRUNCATED, _HEADER, _LEVELS, _VALUES, _INDEX, _WIDTH = -1, -2, -3, -4, -5, -6
 _DEPTH = 64  # deepest nesting of Thrift values skipped
 
 # Thrift field id -> page table column (-1: skipped) of PageHeader and of its page-type structs
@@ -270,34 +269,6 @@ def _loader(bits: int):
 _load64, _load32 = _loader(64), _loader(32)
 
 
-@intrinsic
-def _store64(typingctx, arr, i, value):
-    """Store the int64 `value` as 8 little-endian bytes at byte i of a uint8 array, unaligned; the
-    caller checks they lie in the array."""
-
-    def codegen(context, builder, sig, args):
-        data = context.make_array(sig.args[0])(context, builder, args[0]).data
-        word = ir.IntType(64)
-        builder.store(args[2], builder.bitcast(builder.gep(data, [args[1]]), word.as_pointer()), align=1)
-        return context.get_dummy_value()
-
-    return types.none(arr, types.int64, types.int64), codegen
-
-
-@_inline
-def _copy(src, at, out, to, n, same):
-    """out[to:to + n] = src[at:at + n], 8 bytes at a time unless the source lies in `out` itself
-    (`same`) less than 8 bytes behind the destination; the caller checks both ranges."""
-    k = 0
-    if not same or to - at >= 8:
-        while k + 8 <= n:
-            _store64(out, to + k, _load64(src, at + k))
-            k += 8
-    while k < n:
-        out[to + k] = src[at + k]
-        k += 1
-
-
 @_inline
 def _hybrid(buf, pos, end, width, count, out):
     """Decode `count` values of the RLE / bit-packed hybrid encoding (bit width `width` <= 32) from
@@ -366,20 +337,25 @@ def _page_signature(t):
                        types.Array(types.boolean, 1, "C"))
 
 
-@_inline
-def _page(levels, lpos, lend, optional, values, vpos, vend, n, mode, width, dictionary, size, dest, valid, work):
-    """decode_page, with `work` (at least n int32) for the levels and indices."""
+@_jit(_page_signature(types.int32), _page_signature(types.int64))
+def decode_page(levels, lpos, lend, optional, values, vpos, vend, n, mode, width, dictionary, size, dest, valid):
+    """Decode one data page of `n` rows into dest[:n] (0 under NULLs): its definition levels
+    (levels[lpos:lend], bit width 1, when `optional`) into valid[:n], then its values from
+    values[vpos:vend]: PLAIN values of `width` bytes (MODE_PLAIN), or dictionary indices gathered
+    from `dictionary` (MODE_GATHER) or kept as codes below `size` (MODE_CODES). The number of
+    NULLs, or a negative error code."""
     if not (0 <= lpos <= lend <= len(levels) and 0 <= vpos <= vend <= len(values) and 0 <= n <= len(dest)):
         return _TRUNCATED
-    if (optional and len(valid) < n) or len(work) < n or not (0 <= size <= len(dictionary) or mode != MODE_GATHER):
+    if (optional and len(valid) < n) or not (0 <= size <= len(dictionary) or mode != MODE_GATHER):
         return _TRUNCATED
     nulls = 0
     if optional:
-        if _hybrid(levels, lpos, lend, 1, n, work) < 0:
+        levels_out = np.empty(n, np.int32)
+        if _hybrid(levels, lpos, lend, 1, n, levels_out) < 0:
             return _LEVELS
         for i in range(n):
-            valid[i] = work[i] != 0
-            nulls += work[i] == 0
+            valid[i] = levels_out[i] != 0
+            nulls += levels_out[i] == 0
     present = n - nulls
     if mode == MODE_PLAIN:
         if not _plain(values, vpos, vend, width, present, dest):
@@ -390,7 +366,7 @@ def _page(levels, lpos, lend, optional, values, vpos, vend, n, mode, width, dict
         bits = np.int64(values[vpos])
         if bits > 32:
             return _WIDTH
-        index = work
+        index = np.empty(present, np.int32)
         if _hybrid(values, vpos + 1, vend, bits, present, index) < 0:
             return _VALUES
         bad = 0
@@ -414,136 +390,6 @@ def _page(levels, lpos, lend, optional, values, vpos, vend, n, mode, width, dict
                 k -= 1
             else:
                 dest[i] = 0
-    return nulls
-
-
-@_jit(_page_signature(types.int32), _page_signature(types.int64))
-def decode_page(levels, lpos, lend, optional, values, vpos, vend, n, mode, width, dictionary, size, dest, valid):
-    """Decode one data page of `n` rows into dest[:n] (0 under NULLs): its definition levels
-    (levels[lpos:lend], bit width 1, when `optional`) into valid[:n], then its values from
-    values[vpos:vend]: PLAIN values of `width` bytes (MODE_PLAIN), or dictionary indices gathered
-    from `dictionary` (MODE_GATHER) or kept as codes below `size` (MODE_CODES). The number of
-    NULLs, or a negative error code."""
-    return _page(levels, lpos, lend, optional, values, vpos, vend, n, mode, width, dictionary, size, dest, valid,
-                 np.empty(n, np.int32))
-
-
-@_inline
-def _snappy(src, pos, end, out, size):
-    """Decompress the raw Snappy block src[pos:end], of `size` bytes uncompressed, into out[:size]:
-    `size`, or a negative error code (every length and offset checked)."""
-    length, pos = _varint(src, pos, end)
-    if pos < 0 or length != size or size > len(out) or end > len(src):
-        return _CODEC
-    op = 0
-    while pos < end:
-        tag = np.int64(src[pos])
-        pos += 1
-        kind = tag & 3
-        if kind == 0:
-            n = tag >> 2
-            if n >= 60:
-                extra = n - 59
-                if extra > end - pos:
-                    return _CODEC
-                n = 0
-                for k in range(extra):
-                    n |= np.int64(src[pos + k]) << (8 * k)
-                pos += extra
-            n += 1
-            if n > end - pos or n > size - op:
-                return _CODEC
-            _copy(src, pos, out, op, n, False)
-            op += n
-            pos += n
-            continue
-        if kind == 1:
-            if pos >= end:
-                return _CODEC
-            n = ((tag >> 2) & 7) + 4
-            off = ((tag >> 5) << 8) | np.int64(src[pos])
-            pos += 1
-        elif kind == 2:
-            if 2 > end - pos:
-                return _CODEC
-            n = (tag >> 2) + 1
-            off = np.int64(src[pos]) | (np.int64(src[pos + 1]) << 8)
-            pos += 2
-        else:
-            if 4 > end - pos:
-                return _CODEC
-            n = (tag >> 2) + 1
-            off = np.int64(src[pos]) | (np.int64(src[pos + 1]) << 8) | (np.int64(src[pos + 2]) << 16) \
-                | (np.int64(src[pos + 3]) << 24)
-            pos += 4
-        if off <= 0 or off > op or n > size - op:
-            return _CODEC
-        _copy(out, op - off, out, op, n, True)
-        op += n
-    return op if op == size else _CODEC
-
-
-def _pages_signature(t):
-    writable = types.Array(types.uint8, 1, "C")
-    return types.int64(writable, types.Array(types.int64, 2, "C", readonly=True), types.int64, types.int64,
-                       types.boolean, types.boolean, types.int64, types.int64, types.Array(t, 1, "C", readonly=True),
-                       types.int64, types.Array(t, 1, "C"), types.Array(types.boolean, 1, "C"), writable,
-                       types.Array(types.int32, 1, "C"))
-
-
-@_jit(_pages_signature(types.int32), _pages_signature(types.int64))
-def decode_pages(chunk, pages, first, last, snappy, optional, mode, width, dictionary, size, dest, valid, scratch,
-                 work):
-    """Decode the data pages pages[first:last] (rows of the page table) of `chunk`, compressed with
-    Snappy (`snappy`) or not at all, one after another into dest (valid when `optional`), as
-    decode_page does (`mode` MODE_CODES for strings, else MODE_PLAIN: a page's PLAIN values as they
-    are, its dictionary indices gathered): a page's compressed data goes through `scratch` (at
-    least its uncompressed size), `work` holds its levels and indices (at least its rows). The NULL
-    count, or a negative error code — one call per run of pages, so no Python runs between pages."""
-    row = 0
-    nulls = 0
-    end = len(chunk)
-    for k in range(first, last):
-        kind, data, size_c, raw, n = pages[k, TYPE], pages[k, DATA], pages[k, COMPRESSED], pages[k, UNCOMPRESSED], \
-            pages[k, VALUES]
-        if not (0 <= data <= end and 0 <= size_c <= end - data and 0 <= n <= len(dest) - row and raw >= 0):
-            return _TRUNCATED
-        body, bpos, bend = chunk, data, data + size_c
-        levels, lpos, lend = chunk, data, data
-        if kind == DATA_PAGE:
-            if snappy:
-                got = _snappy(chunk, data, data + size_c, scratch, raw)
-                if got < 0:
-                    return got
-                body, bpos, bend = scratch, 0, raw
-            levels, lpos, lend = body, bpos, bpos
-            if optional:
-                if 4 > bend - bpos:
-                    return _TRUNCATED
-                length = np.int64(body[bpos]) | (np.int64(body[bpos + 1]) << 8) | (np.int64(body[bpos + 2]) << 16) \
-                    | (np.int64(body[bpos + 3]) << 24)
-                if length > bend - bpos - 4:
-                    return _LEVELS
-                lpos, lend = bpos + 4, bpos + 4 + length
-                bpos = lend
-        else:
-            rep, defs = pages[k, REP_BYTES], pages[k, DEF_BYTES]
-            if rep < 0 or defs < 0 or rep + defs > size_c or rep + defs > raw:
-                return _LEVELS
-            lpos, lend = data + rep, data + rep + defs
-            bpos = data + rep + defs
-            if snappy and pages[k, IS_COMPRESSED]:
-                got = _snappy(chunk, bpos, bend, scratch, raw - rep - defs)
-                if got < 0:
-                    return got
-                body, bpos, bend = scratch, 0, raw - rep - defs
-        page_mode = mode if mode == MODE_CODES or pages[k, ENCODING] == PLAIN else MODE_GATHER
-        got = _page(levels, lpos, lend, optional, body, bpos, bend, n, page_mode, width, dictionary, size,
-                    dest[row:], valid[row:] if optional else valid, work)
-        if got < 0:
-            return got
-        nulls += got
-        row += n
     return nulls
 
 
