@@ -2,10 +2,9 @@
 
 (a) Cold load: every lineitem column TPC-H uses (all but l_comment), from the local Parquet file
 into a fresh connection's page cache (`Connection.preload`): wall seconds, decoded bytes (the columns
-in the backend's form), GB/s, the loader threads' decode seconds, the staging and copy seconds, the
-bytes copied to the device, and the column chunks decoded by warpdb's own Parquet decoder and by
-pyarrow. The connection's loader threads and pinned staging buffers are started (the kernels that
-remap string codes compiled, the native decoder's numba kernels loaded) first by loading two columns
+in the backend's form), GB/s, the loader threads' decode seconds, the staging and copy seconds and
+the bytes copied to the device. The connection's loader threads and pinned staging buffers are
+started (and the kernels that remap string codes compiled) first by loading two columns
 (`warmup`), which are then dropped from the cache. (b) A query
 over all those columns, repeated: its best time and the bytes it copied to the device (0 when
 served from the cache), checked against DuckDB over the same file. Writes
@@ -110,7 +109,6 @@ def print_table(report: dict) -> None:
         ("decode (thread seconds)", f"{cold['decode_s']:.3f} s"),
         ("staging (thread seconds)", f"{cold['stage_s']:.3f} s"),
         ("copy to device", f"{cold['copy_s']:.3f} s, {cold['bytes_copied'] / 1e9:.3f} GB"),
-        ("column chunks decoded", f"{cold['chunks_native']} native, {cold['chunks_pyarrow']} pyarrow"),
         ("repeated query best", f"{rep['best_ms']:.2f} ms (DuckDB {rep['duckdb_ms']:.1f} ms)"),
         ("bytes copied by repeats", str(rep["bytes_copied_to_device"])),
         ("answer vs DuckDB", "ok" if report["ok"] else f"WRONG: {report['error']}"),

@@ -271,8 +271,7 @@ class Connection:
         """Read columns (all by default) of `table` (a view over read_parquet, or a read_parquet(...)
         call) into the page cache without running a query; the load's numbers: rows, bytes (of the
         columns in the backend's form), row_groups_from_storage, bytes_read (compressed, from
-        storage), decode_s, stage_s, copy_s, bytes_copied, wall_s, chunks_native and chunks_pyarrow
-        (warpdb.io.load.LoadStats).
+        storage), decode_s, stage_s, copy_s, bytes_copied and wall_s (warpdb.io.load.LoadStats).
         A column larger than the cache budget is read but not kept."""
         if columns is not None and (isinstance(columns, str) or not columns):
             raise ValueError("columns must be a non-empty list of column names")
@@ -308,14 +307,11 @@ class Connection:
 
 
 def _scan_line(s: dict) -> str:
-    """One scan's numbers for EXPLAIN ANALYZE: `Scan t (file): row groups R/T, B bytes read`, and
-    the column chunks decoded by warpdb's own Parquet decoder and by pyarrow when it decoded any."""
+    """One scan's numbers for EXPLAIN ANALYZE: `Scan t (file): row groups R/T, B bytes read`."""
     files = s["files"]
     where = os.path.basename(files[0]) if len(files) == 1 else f"{len(files)} files"
-    native, fallback = s.get("chunks_native", 0), s.get("chunks_pyarrow", 0)
     return (f"Scan {s['table']} ({where}): row groups {s['row_groups_read']}/{s['row_groups_total']}, "
-            f"{s['bytes_read']} bytes read" + (f", {s['batches']} batches" if s["batches"] > 1 else "")
-            + (f", column chunks decoded: {native} native, {fallback} pyarrow" if native or fallback else ""))
+            f"{s['bytes_read']} bytes read" + (f", {s['batches']} batches" if s["batches"] > 1 else ""))
 
 
 def _sql_value(v) -> exp.Expression:

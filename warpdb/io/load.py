@@ -10,19 +10,16 @@ from dataclasses import dataclass, fields
 
 @dataclass
 class LoadStats:
-    """One load's numbers: decode_s (thread seconds reading, decoding and converting; the native
-    decoder's writing into its destination included), stage_s (thread seconds copying into pinned
-    staging buffers, GPU), copy_s (seconds the GPU spent copying to the device; thread seconds of
-    the copies on the CPU), bytes_copied (into the backend's arrays), wall_s, and the Parquet column
-    chunks decoded by warpdb's own decoder (chunks_native) and through pyarrow (chunks_pyarrow)."""
+    """One load's numbers: decode_s (thread seconds decoding and converting), stage_s (thread
+    seconds copying into pinned staging buffers, GPU), copy_s (seconds the GPU spent copying to the
+    device; thread seconds of the copies on the CPU), bytes_copied (into the backend's arrays) and
+    wall_s."""
 
     decode_s: float = 0.0
     stage_s: float = 0.0
     copy_s: float = 0.0
     bytes_copied: int = 0
     wall_s: float = 0.0
-    chunks_native: int = 0
-    chunks_pyarrow: int = 0
 
     def add(self, other: "LoadStats") -> None:
         for f in fields(self):
@@ -33,9 +30,8 @@ class LoadStats:
 
 
 def run(transfers, jobs: list) -> tuple[list, LoadStats]:
-    """Run `jobs` (callables taking a lane and returning (result, the job's LoadStats: decode
-    seconds, chunk counts)) on the loader threads; their results in order, and the load's numbers
-    once every copy has completed."""
+    """Run `jobs` (callables taking a lane and returning (result, decode seconds)) on the loader
+    threads; their results in order, and the load's numbers once every copy has completed."""
     began = time.perf_counter()
     stats = LoadStats()
     if not jobs:
@@ -59,7 +55,6 @@ def run(transfers, jobs: list) -> tuple[list, LoadStats]:
             f.cancel()
         wait(futures)
         stats.copy_s, stats.stage_s, stats.bytes_copied = transfers.finish()
-    for _, numbers in done:
-        stats.add(numbers)
+    stats.decode_s = sum(seconds for _, seconds in done)
     stats.wall_s = time.perf_counter() - began
     return [result for result, _ in done], stats

@@ -21,7 +21,7 @@ from .cache import Block, Chunk
 from .formats import open_file
 
 SUMMED = ("rows", "row_groups_read", "row_groups_from_storage", "bytes_read", "bytes", "decode_s", "stage_s", "copy_s",
-          "bytes_copied", "wall_s", "chunks_native", "chunks_pyarrow")
+          "bytes_copied", "wall_s")
 
 
 @dataclass(slots=True)
@@ -192,8 +192,8 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
     for (run, missing), (result, compressed) in zip(decoded, results[len(promotions):]):
         nbytes += compressed
         for col in missing:
-            for k, found in zip(run, result[col.name]):
-                col.dicts[k] = found
+            for k in run:
+                col.dicts[k] = result[col.name]
     source.row_groups_read += reads
     source.bytes_read += nbytes
     return reads, nbytes
@@ -227,37 +227,25 @@ def _promote(block: Block, p: _Piece, chunk: Chunk):
                 lane.write(block.valid, p.start, np.ones(p.rows, bool))
             else:
                 lane.write_pinned(block.valid, p.start, chunk.valid)
-        return None, load.LoadStats()
+        return None, 0.0
 
     return job
 
 
 def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Column]):
     """A job reading a run of row groups' chunks of the `present` columns (the others are NULL
-    there) into their blocks in the engine's form: by warpdb's own decoder where it can
-    (parquet_native, local files), else read by pyarrow, converted and copied through the lane. Its
-    result is each column's (dictionary, sorted) per row group for strings (None otherwise), and the
-    compressed bytes read."""
-    from . import parquet_native  # numba starts with the first Parquet load, not with import warpdb
-
+    there), converting them to the engine's form and copying them into their blocks; its result is
+    each column's (dictionary, sorted) for strings (None otherwise), and the compressed bytes read."""
     first = run[0]
     rows = sum(p.rows for p in run)
-    pieces = [(p.group, p.start, p.rows) for p in run]
 
     def job(lane):
         began = time.thread_time()
-        native, lane_s = {}, 0.0
-        if "://" not in first.path:
-            columns = [(c.name, first.index[c.arrow.name], c.arrow.type, c.dtype, c.block) for c in present]
-            native, lane_s = parquet_native.decode_run(source.guard, first.path, first.meta, columns, pieces, lane)
-        rest = [c for c in present if c.name not in native]
-        table = source.guard(first.path, lambda: _read(run, rest)) if rest else None
-        parts = [(c, source.guard(first.path, lambda c=c: _convert(first, rows, c, table)))
-                 for c in missing if c.name not in native]
-        numbers = load.LoadStats(decode_s=time.thread_time() - began - lane_s, chunks_native=len(native) * len(run),
-                                 chunks_pyarrow=len(rest) * len(run))
-        out = {name: [None if d is None else (d, False) for d in found] for name, found in native.items()}
-        for col, (values, valid, dictionary, sorted_) in parts:
+        table = source.guard(first.path, lambda: _read(run, present)) if present else None
+        parts = [source.guard(first.path, lambda c=c: _convert(first, rows, c, table)) for c in missing]
+        seconds = time.thread_time() - began
+        out = {}
+        for col, (values, valid, dictionary, sorted_) in zip(missing, parts):
             block = col.block
             lane.write(block.data, first.start, values)
             if block.valid is not None:
@@ -265,10 +253,10 @@ def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Co
             elif valid is not None and not valid.all():
                 raise ExecutionError(f"'{first.path}': row groups {[p.group for p in run]} of column "
                                      f"'{col.arrow.name}' hold NULLs that the file's metadata rules out")
-            out[col.name] = [(dictionary, sorted_) if col.dtype.kind is Kind.VARCHAR else None] * len(run)
+            out[col.name] = (dictionary, sorted_) if col.dtype.kind is Kind.VARCHAR else None
         compressed = sum(p.meta.row_group(p.group).column(p.index[c.arrow.name]).total_compressed_size
                          for p in run for c in present)
-        return (out, compressed), numbers
+        return (out, compressed), seconds
 
     return job
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import queue
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,20 +46,6 @@ class HostLane:
         self.bytes += len(values) * dest.itemsize
 
     write_pinned = write
-
-    def views(self, requests: list) -> list:
-        """Writable host arrays standing for dest[start:start + n] for each (dest, start, n) of
-        `requests`: here the rows of `dest` themselves, so filling them is the copy."""
-        out = []
-        for dest, start, n in requests:
-            out.append(dest[start : start + n])
-            self.bytes += n * dest.itemsize
-        return out
-
-    @staticmethod
-    def max_rows(widths: list[int]) -> int:
-        """The most rows one `views` call can give arrays of these item sizes: no limit here."""
-        return sys.maxsize
 
 
 class HostTransfers:
@@ -168,33 +153,8 @@ class CudaLane:
             np.copyto(stage, values[done : done + k], casting="same_kind")
             self.stage_s += time.thread_time() - began
             self.pending.append((address + done * item, stage.ctypes.data, k * item))
-            self.used = _aligned(self.used + k * item)
+            self.used = -(-(self.used + k * item) // _ALIGN) * _ALIGN
             done += k
-
-    def views(self, requests: list) -> list:
-        """Writable host arrays standing for dest[start:start + n] for each (dest, start, n) of
-        `requests`: regions of the current staging buffer (flushed first when they do not fit in
-        what is left of it), each queued to be copied to its rows at the next flush. The caller
-        fills them before its next call on this lane; together they must fit `max_rows`."""
-        sizes = [n * dest.itemsize for dest, _, n in requests]
-        cap = self.buffers[0].nbytes
-        need = sum(_aligned(s) for s in sizes)
-        if need > cap:
-            raise ValueError(f"views of {need} bytes exceed the {cap}-byte staging buffer")
-        if self.used + need > cap:
-            self.flush()
-        out = []
-        for (dest, start, n), size in zip(requests, sizes):
-            stage = self.buffers[self.which][self.used : self.used + size].view(dest.dtype)
-            if size:
-                self.pending.append((dest.data.ptr + start * dest.itemsize, stage.ctypes.data, size))
-            self.used += _aligned(size)
-            out.append(stage)
-        return out
-
-    def max_rows(self, widths: list[int]) -> int:
-        """The most rows one `views` call can give arrays of these item sizes."""
-        return (self.buffers[0].nbytes - _ALIGN * len(widths)) // sum(widths)
 
     def write_pinned(self, dest, start: int, pinned) -> None:
         """dest[start:start + len(pinned)] = pinned, copied straight from pinned host memory."""
@@ -270,11 +230,6 @@ class CudaTransfers(HostTransfers):
         pinned = cupyx.empty_pinned(arr.shape, arr.dtype)
         arr.get(out=pinned)
         return pinned
-
-
-def _aligned(nbytes: int) -> int:
-    """`nbytes` rounded up to the staging buffers' alignment."""
-    return -(-nbytes // _ALIGN) * _ALIGN
 
 
 def _kvikio():
