@@ -27,7 +27,7 @@ for step in "$@"; do
                tests/test_sql_*.py tests/test_tpch_queries.py -rf 2>&1 | tee "$OUT/pytest_gpu_sql.log" | tail -8 ;;
     tests) WARPDB_DEVICE=gpu WARPDB_QUICK=1 timeout "${TESTS_TIMEOUT:-540}" python3 -m pytest -q -p no:cacheprovider \
              --maxfail=50 -n 8 tests -rfs 2>&1 | tee "$OUT/pytest_gpu.log" | tail -25 ;;
-    bench:*) timeout 260 python3 -m tpch --sf "${step#bench:}" --device gpu --repeat 3 --out "$OUT" 2>&1 | tail -30 ;;
+    bench:*) timeout 260 python3 -m tpch --sf "${step#bench:}" --device gpu --repeat 5 --out "$OUT" 2>&1 | tail -30 ;;
     load:*) timeout 300 python3 -m tpch.load_bench --sf "${step#load:}" --device gpu --out "$OUT" 2>&1 \
               | tee "$OUT/load_${step#load:}.log" | tail -30 ;;
     trace:*) spec=${step#trace:}; sf=${spec%%:*}; qs=${spec#"$sf"}; qs=${qs#:}

@@ -1,6 +1,7 @@
 """Run TPC-H queries on warpdb and DuckDB over the same data, time both and check warpdb against DuckDB."""
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,8 +98,10 @@ def warpdb_run(con: Any, text: str) -> Run:
 
 
 def time_best(run: Run, repeat: int) -> Timed:
-    """One warm-up call of `run`, then `repeat` timed calls; the fastest one."""
+    """One warm-up call of `run`, then `repeat` timed calls; the fastest one. A full garbage
+    collection first, so no earlier query's garbage is collected during these calls."""
     run()
+    gc.collect()
     best: Timed | None = None
     for _ in range(max(1, repeat)):
         start = time.perf_counter()

@@ -74,14 +74,15 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
 def _placed(plan: Plan, ctx: ExecutionContext, inputs: list[Batch]) -> ExecutionContext:
     """Where a step runs on the GPU: small results move to the host, where the CPU backend's
     operators (the same semantics) finish them with no launches or round trips — a filtered scan of
-    a table of at most HOST_ROWS rows (kept in host memory too) runs there, a sort's input of at
-    most HOST_ROWS rows moves there in one transfer, and a step whose inputs are all host batches
-    runs on the host; otherwise host inputs are uploaded and the step runs on the device."""
+    a table of at most HOST_ROWS rows (kept in host memory too) runs there, a sort's or an
+    aggregate's input of at most HOST_ROWS rows moves there in one transfer, and a step whose
+    inputs are all host batches runs on the host; otherwise host inputs are uploaded and the step
+    runs on the device."""
     if ctx.xp is np:
         return ctx
     if not inputs:
         return ctx.host if isinstance(plan, Scan) and plan.filters and _host_sized(plan) else ctx
-    if isinstance(plan, Sort) and inputs[0].n <= HOST_ROWS and not inputs[0].on_host():
+    if isinstance(plan, (Sort, Aggregate)) and inputs[0].n <= HOST_ROWS and not inputs[0].on_host():
         inputs[0] = inputs[0].to_host(ctx.xp)
     if all(b.on_host() for b in inputs):
         return ctx.host
@@ -243,6 +244,8 @@ def _(node: Aggregate, ctx, batch):
         cols = [ctx.ev.eval(node.keys[p], batch) for p in kf.positions]
         batch = batch.filter(ctx.xp, join_op.key_presence(ctx.xp, cols, list(kf.columns)))
         ctx.profile.append(("KeyFilter", (time.perf_counter() - start) * 1e3, batch.n))
+        if ctx.xp is not np and batch.n <= HOST_ROWS:
+            return agg_op.aggregate(ctx.host.ev, node, batch.to_host(ctx.xp))
     return agg_op.aggregate(ctx.ev, node, batch)
 
 
