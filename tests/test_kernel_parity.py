@@ -403,3 +403,15 @@ def test_host_ints_reads_mixed_scalars_in_one_transfer():
     got = backend.host_ints(cp, a.min(), b.max(), flags[0], cp.asarray(np.uint8(200)), 5, a[1], b.sum())
     assert got == [-(2**40), 3, 1, 200, 5, 7, -6]
     assert backend.host_ints(cp, 4) == [4]
+
+
+def test_send_moves_mixed_arrays_in_one_transfer():
+    rng = np.random.default_rng(6)
+    host_arrays = [rng.integers(-5, 5, 7).astype(np.int32), rng.random(9) < 0.5, rng.integers(0, 2**62, 4),
+                   np.zeros(0, np.int64), rng.random(10)[::2], np.array([1, -2], np.int8), rng.random(3)]
+    got = backend.send(cp, host_arrays)
+    for h in host_arrays:
+        d = got[id(h)]
+        assert isinstance(d, cp.ndarray) and d.dtype == h.dtype and d.shape == h.shape
+        assert d.data.ptr % h.dtype.itemsize == 0
+        same(h, d)

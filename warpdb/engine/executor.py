@@ -73,25 +73,21 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
 
 def _placed(plan: Plan, ctx: ExecutionContext, inputs: list[Batch]) -> ExecutionContext:
     """Where a step runs on the GPU: small results move to the host, where the CPU backend's
-    operators (the same semantics) finish them with no launches or round trips — a filtered scan of
-    a table of at most HOST_ROWS rows (kept in host memory too) runs there, a sort's or an
-    aggregate's input of at most HOST_ROWS rows moves there in one transfer, so do a join's or a set
-    operation's small device inputs when another input is already there, and a step whose inputs
-    are all host batches runs on the host; otherwise host inputs are uploaded and the step runs on
-    the device."""
+    operators (the same semantics) finish them with no launches or round trips. A filtered scan of
+    a table of at most HOST_ROWS rows (kept in host memory too) runs there; a step whose inputs are
+    all of at most HOST_ROWS rows runs there when one of them is there already, or when it is a sort
+    or an aggregate, its device inputs moved in one transfer each; otherwise host inputs are
+    uploaded and the step runs on the device."""
     if ctx.xp is np:
         return ctx
     if not inputs:
         return ctx.host if isinstance(plan, Scan) and plan.filters and _host_sized(plan) else ctx
-    if isinstance(plan, (Sort, Aggregate)) and inputs[0].n <= HOST_ROWS and not inputs[0].on_host():
-        inputs[0] = inputs[0].to_host(ctx.xp)
-    if any(b.on_host() for b in inputs) and all(b.n <= HOST_ROWS for b in inputs):
-        inputs[:] = [b if b.on_host() else b.to_host(ctx.xp) for b in inputs]
-    if all(b.on_host() for b in inputs):
+    host = [b.on_host() for b in inputs]
+    small = all(b.n <= HOST_ROWS for b in inputs)
+    if small and (any(host) or isinstance(plan, (Sort, Aggregate))):
+        inputs[:] = [b if on else b.to_host(ctx.xp) for b, on in zip(inputs, host)]
         return ctx.host
-    for k, b in enumerate(inputs):
-        if b.on_host():
-            inputs[k] = b.to_device(ctx.xp)
+    inputs[:] = [b.to_device(ctx.xp) if on else b for b, on in zip(inputs, host)]
     return ctx
 
 

@@ -61,6 +61,23 @@ def fetch(xp, arrays: list) -> dict[int, np.ndarray]:
     return out
 
 
+def send(xp, arrays: list) -> dict[int, object]:
+    """Device copies of host arrays (keyed by `id`), moved in one transfer: their bytes packed into
+    one host buffer (widest items first, so every piece stays aligned) and the pieces viewed out of
+    one device buffer — `fetch` the other way."""
+    if xp is np or not arrays:
+        return {id(a): np.asarray(a) for a in arrays}
+    arrays = sorted(arrays, key=lambda a: -a.dtype.itemsize)
+    parts = [np.ascontiguousarray(a).reshape(-1).view(np.uint8) for a in arrays]
+    packed = xp.asarray(np.concatenate(parts))
+    out, start = {}, 0
+    for a, part in zip(arrays, parts):
+        size = int(part.shape[0])
+        out[id(a)] = packed[start:start + size].view(a.dtype).reshape(a.shape)
+        start += size
+    return out
+
+
 def minus_ones(xp, n: int, dtype):
     """`n` -1s of a signed integer dtype; on the GPU one memset (every byte 0xFF), not a kernel."""
     if xp is np:

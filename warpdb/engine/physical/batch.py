@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...kernels import gather as G
-from ...kernels.backend import fetch
+from ...kernels.backend import fetch, send
 from ..column import Column
 
 
@@ -94,15 +94,13 @@ class Batch:
                       for cid, c in cols.items()}, self.n, np)
 
     def to_device(self, xp) -> "Batch":
-        """A host batch's arrays uploaded to the device (each once), row indices included."""
-        up: dict[int, object] = {}
+        """A host batch's arrays, row indices included, uploaded to the device in one transfer."""
+        arrays = {id(a): a for base, idx, _ in self._src.values()
+                  for a in (base.data, base.valid, idx, *(base.wide or ())) if a is not None}
+        dev = send(xp, list(arrays.values()))
 
         def moved(a):
-            if a is None:
-                return None
-            if id(a) not in up:
-                up[id(a)] = xp.asarray(a)
-            return up[id(a)]
+            return None if a is None else dev[id(a)]
 
         src = {cid: (replace(base, data=moved(base.data), valid=moved(base.valid),
                              wide=None if base.wide is None else tuple(map(moved, base.wide))), moved(idx), neg)
