@@ -271,7 +271,8 @@ class Connection:
         """Read columns (all by default) of `table` (a view over read_parquet, or a read_parquet(...)
         call) into the page cache without running a query; the load's numbers: rows, bytes (of the
         columns in the backend's form), row_groups_from_storage, bytes_read (compressed, from
-        storage), decode_s, stage_s, copy_s, bytes_copied and wall_s (warpdb.io.load.LoadStats).
+        storage), decode_s, stage_s, copy_s, device_decode_s, bytes_copied and wall_s
+        (warpdb.io.load.LoadStats).
         A column larger than the cache budget is read but not kept."""
         if columns is not None and (isinstance(columns, str) or not columns):
             raise ValueError("columns must be a non-empty list of column names")

@@ -10,14 +10,16 @@ from dataclasses import dataclass, fields
 
 @dataclass
 class LoadStats:
-    """One load's numbers: decode_s (thread seconds decoding and converting), stage_s (thread
-    seconds copying into pinned staging buffers, GPU), copy_s (seconds the GPU spent copying to the
-    device; thread seconds of the copies on the CPU), bytes_copied (into the backend's arrays) and
-    wall_s."""
+    """One load's numbers: decode_s (thread seconds decoding and converting, or reading and parsing
+    page headers where the device decodes), stage_s (thread seconds copying into pinned staging
+    buffers, GPU), copy_s (seconds the GPU spent copying to the device; thread seconds of the copies
+    on the CPU), device_decode_s (seconds the GPU spent decoding Parquet pages), bytes_copied (into
+    the backend's arrays) and wall_s."""
 
     decode_s: float = 0.0
     stage_s: float = 0.0
     copy_s: float = 0.0
+    device_decode_s: float = 0.0
     bytes_copied: int = 0
     wall_s: float = 0.0
 
@@ -54,7 +56,7 @@ def run(transfers, jobs: list) -> tuple[list, LoadStats]:
         for f in futures:
             f.cancel()
         wait(futures)
-        stats.copy_s, stats.stage_s, stats.bytes_copied = transfers.finish()
+        stats.copy_s, stats.stage_s, stats.device_decode_s, stats.bytes_copied = transfers.finish()
     stats.decode_s = sum(seconds for _, seconds in done)
     stats.wall_s = time.perf_counter() - began
     return [result for result, _ in done], stats

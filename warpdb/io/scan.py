@@ -16,12 +16,13 @@ from ..engine import types as T
 from ..engine.column import Column, from_arrow, host_parts
 from ..engine.types import Kind
 from ..errors import ExecutionError
-from . import dictionaries, load
+from . import dictionaries, load, parquet_gpu
 from .cache import Block, Chunk
 from .formats import open_file
+from .paths import is_url
 
 SUMMED = ("rows", "row_groups_read", "row_groups_from_storage", "bytes_read", "bytes", "decode_s", "stage_s", "copy_s",
-          "bytes_copied", "wall_s")
+          "device_decode_s", "bytes_copied", "wall_s")
 
 
 @dataclass(slots=True)
@@ -192,8 +193,8 @@ def _assemble(source, pieces: list[_Piece], loads: list[_Column], cache, xp, sta
     for (run, missing), (result, compressed) in zip(decoded, results[len(promotions):]):
         nbytes += compressed
         for col in missing:
-            for k in run:
-                col.dicts[k] = result[col.name]
+            for i, k in enumerate(run):
+                col.dicts[k] = result[col.name][i]
     source.row_groups_read += reads
     source.bytes_read += nbytes
     return reads, nbytes
@@ -234,31 +235,82 @@ def _promote(block: Block, p: _Piece, chunk: Chunk):
 
 def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Column]):
     """A job reading a run of row groups' chunks of the `present` columns (the others are NULL
-    there), converting them to the engine's form and copying them into their blocks; its result is
-    each column's (dictionary, sorted) for strings (None otherwise), and the compressed bytes read."""
+    there), converting them to the engine's form and copying them into their blocks: on the device
+    where it can (parquet_gpu), else with pyarrow. Its result is each column's (dictionary, sorted)
+    per row group for strings (None otherwise), and the compressed bytes read."""
     first = run[0]
-    rows = sum(p.rows for p in run)
 
     def job(lane):
         began = time.thread_time()
-        table = source.guard(first.path, lambda: _read(run, present)) if present else None
-        parts = [source.guard(first.path, lambda c=c: _convert(first, rows, c, table)) for c in missing]
-        seconds = time.thread_time() - began
-        out = {}
-        for col, (values, valid, dictionary, sorted_) in zip(missing, parts):
-            block = col.block
-            lane.write(block.data, first.start, values)
-            if block.valid is not None:
-                lane.write(block.valid, first.start, np.ones(rows, bool) if valid is None else valid)
-            elif valid is not None and not valid.all():
-                raise ExecutionError(f"'{first.path}': row groups {[p.group for p in run]} of column "
-                                     f"'{col.arrow.name}' hold NULLs that the file's metadata rules out")
-            out[col.name] = (dictionary, sorted_) if col.dtype.kind is Kind.VARCHAR else None
+        out = {col.name: [None] * len(run) for col in missing}
+        left = {col.name: list(range(len(run))) for col in missing}
+        if present and hasattr(lane, "reserve") and not is_url(first.path):
+            source.guard(first.path, lambda: _decode_on_device(run, present, lane, out, left))
+        whole = [c for c in missing if len(left[c.name]) == len(run)]
+        if whole:
+            _decode_with_pyarrow(source, run, whole, [c for c in whole if c in present], lane, out)
+        for col in missing:
+            if col not in whole:
+                for i in left[col.name]:
+                    _decode_with_pyarrow(source, [run[i]], [col], [col], lane, out, i)
         compressed = sum(p.meta.row_group(p.group).column(p.index[c.arrow.name]).total_compressed_size
                          for p in run for c in present)
-        return (out, compressed), seconds
+        return (out, compressed), time.thread_time() - began
 
     return job
+
+
+def _decode_on_device(run: list[_Piece], present: list[_Column], lane, out: dict, left: dict) -> None:
+    """Decode on the device the chunks of `present` it takes, noting each one's dictionary in `out`
+    and removing it from `left`."""
+    first = run[0]
+    schema = first.meta.schema.to_arrow_schema()
+    decoder = None
+    try:
+        for col in present:
+            j = first.index[col.arrow.name]
+            found = schema.get_field_index(col.arrow.name)
+            p = None if found < 0 else parquet_gpu.plan(first.meta, j, schema.field(found).type, col.arrow.type, col.dtype)
+            if p is None:
+                continue
+            for i, piece in enumerate(run):
+                chunk = piece.meta.row_group(piece.group).column(j)
+                if not parquet_gpu.takes(chunk, p):
+                    continue
+                decoder = decoder or parquet_gpu.PageDecoder(first.path, lane)
+                got = decoder.add(chunk, p, col.block.data, piece.start, piece.rows)
+                if got is parquet_gpu.FALLBACK:
+                    continue
+                out[col.name][i] = (got, False) if p.strings else None
+                left[col.name].remove(i)
+                if col.block.valid is not None:
+                    with lane.stream:
+                        col.block.valid[piece.start : piece.start + piece.rows] = True
+    finally:
+        if decoder is not None:
+            decoder.close()
+
+
+def _decode_with_pyarrow(source, run: list[_Piece], cols: list[_Column], present: list[_Column], lane, out: dict,
+                         at: int | None = None) -> None:
+    """Read consecutive row groups' chunks of `cols` with pyarrow (those of `present`; NULLs for the
+    others), convert them and copy them into their blocks; each string column's (dictionary, sorted)
+    goes to out[name] (at row group `at` of the job's run, or at all of them)."""
+    first = run[0]
+    rows = sum(p.rows for p in run)
+    table = source.guard(first.path, lambda: _read(run, present)) if present else None
+    parts = [source.guard(first.path, lambda c=c: _convert(first, rows, c, table)) for c in cols]
+    for col, (values, valid, dictionary, sorted_) in zip(cols, parts):
+        block = col.block
+        lane.write(block.data, first.start, values)
+        if block.valid is not None:
+            lane.write(block.valid, first.start, np.ones(rows, bool) if valid is None else valid)
+        elif valid is not None and not valid.all():
+            raise ExecutionError(f"'{first.path}': row groups {[p.group for p in run]} of column "
+                                 f"'{col.arrow.name}' hold NULLs that the file's metadata rules out")
+        if col.dtype.kind is Kind.VARCHAR:
+            for i in range(len(out[col.name])) if at is None else [at]:
+                out[col.name][i] = (dictionary, sorted_)
 
 
 def _read(run: list[_Piece], present: list[_Column]) -> pa.Table:

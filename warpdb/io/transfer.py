@@ -16,6 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..errors import ExecutionError
+from ..kernels.parquet_decode import messages
+
 STAGING_BYTES = 16 << 20  # each of a GPU lane's two pinned staging buffers
 _ALIGN = 256
 
@@ -78,10 +81,11 @@ class HostTransfers:
     def begin(self) -> None:
         """Mark the start of a load."""
 
-    def finish(self) -> tuple[float, float, int]:
-        """Wait for every lane's copies; (copy seconds, staging seconds, bytes) since `begin`."""
+    def finish(self) -> tuple[float, float, float, int]:
+        """Wait for every lane's copies; (copy seconds, staging seconds, seconds the device spent
+        decoding pages, bytes) since `begin`."""
         copy_s = sum(lane.copy_s for lane in self._all)
-        out = (copy_s, 0.0, self._collect())
+        out = (copy_s, 0.0, 0.0, self._collect())
         for lane in self._all:
             lane.copy_s = 0.0
         return out
@@ -120,7 +124,9 @@ class CudaLane:
         self.which, self.used = 0, 0
         self.pending: list[tuple[int, int, int]] = []  # (device address, host address, bytes)
         self.spans: list = []  # (start, end) events around each batch of copies
+        self.decodes: list = []  # (start, end) events around each launch of page decoding
         self.keep: list = []  # pinned arrays copied from directly, held until finish
+        self.checks: list = []  # (device error word, file) of the pages decoded on the device
         self.stage_s = 0.0
         self.bytes = 0
         self._device = None
@@ -156,6 +162,22 @@ class CudaLane:
             self.used = -(-(self.used + k * item) // _ALIGN) * _ALIGN
             done += k
 
+    def reserve(self, nbytes: int):
+        """A pinned uint8 view of `nbytes` in the current staging buffer, to fill and `send` (the
+        buffer flushed first when they do not fit), or None when no buffer is that large."""
+        cap = self.buffers[0].nbytes
+        if nbytes > cap:
+            return None
+        if cap - self.used < nbytes:
+            self.flush()
+        view = self.buffers[self.which][self.used : self.used + nbytes]
+        self.used = -(-(self.used + nbytes) // _ALIGN) * _ALIGN
+        return view
+
+    def send(self, dest, view) -> None:
+        """The device array `dest` = a view `reserve` gave, sent at the next flush."""
+        self.pending.append((dest.data.ptr, view.ctypes.data, view.nbytes))
+
     def write_pinned(self, dest, start: int, pinned) -> None:
         """dest[start:start + len(pinned)] = pinned, copied straight from pinned host memory."""
         self.keep.append(pinned)
@@ -188,6 +210,14 @@ class CudaLane:
         spans, self.spans, self.keep, self.freed = self.spans, [], [], [None, None]
         return spans
 
+    def timed(self, launch) -> None:
+        """Call `launch` (which enqueues work on this lane's stream) between two timing events."""
+        first, last = self.cp.cuda.Event(), self.cp.cuda.Event()
+        first.record(self.stream)
+        launch()
+        last.record(self.stream)
+        self.decodes.append((first, last))
+
 
 class CudaTransfers(HostTransfers):
     """The GPU backend's copier: lanes with pinned staging buffers and non-blocking streams."""
@@ -207,10 +237,22 @@ class CudaTransfers(HostTransfers):
         self._start = self.xp.cuda.Event()
         self._start.record()
 
-    def finish(self) -> tuple[float, float, int]:
-        """Copy seconds are the time the device spent copying: the union of the batches' spans."""
+    def finish(self) -> tuple[float, float, float, int]:
+        """Copy and decoding seconds are times the device spent copying and decoding: the union of
+        the spans of the batches of copies, and of the launches of page decoding."""
         spans = [span for lane in self._all for span in lane.drain()]
+        decodes = [span for lane in self._all for span in lane.decodes]
         self._start.synchronize()
+        stage_s = sum(lane.stage_s for lane in self._all)
+        checks = [check for lane in self._all for check in lane.checks]
+        for lane in self._all:
+            lane.stage_s, lane.checks, lane.decodes = 0.0, [], []
+        if checks:
+            _raise_decode_errors(self.xp, checks)
+        return self._busy(spans), stage_s, self._busy(decodes), self._collect()
+
+    def _busy(self, spans: list) -> float:
+        """Seconds covered by the union of event spans."""
         cuda = self.xp.cuda
         times = sorted((cuda.get_elapsed_time(self._start, a), cuda.get_elapsed_time(self._start, b)) for a, b in spans)
         busy, reach = 0.0, float("-inf")
@@ -218,10 +260,7 @@ class CudaTransfers(HostTransfers):
             if b > reach:
                 busy += b - max(a, reach)
                 reach = b
-        stage_s = sum(lane.stage_s for lane in self._all)
-        for lane in self._all:
-            lane.stage_s = 0.0
-        return busy / 1e3, stage_s, self._collect()
+        return busy / 1e3
 
     def demote(self, arr):
         """A pinned host copy of a device array."""
@@ -230,6 +269,14 @@ class CudaTransfers(HostTransfers):
         pinned = cupyx.empty_pinned(arr.shape, arr.dtype)
         arr.get(out=pinned)
         return pinned
+
+
+def _raise_decode_errors(cp, checks: list) -> None:
+    """ExecutionError naming the first file whose pages the device found malformed."""
+    words = cp.concatenate([word for word, _ in checks]).get()
+    for word, (_, path) in zip(words.tolist(), checks):
+        if word:
+            raise ExecutionError(f"cannot read Parquet file '{path}': {messages(word)}")
 
 
 def _kvikio():
