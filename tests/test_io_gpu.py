@@ -53,7 +53,8 @@ def test_cached_chunks_live_in_device_memory_and_repeats_copy_nothing(lineitem):
     con = warpdb.connect(device="gpu")
     con.sql(f"create view lineitem as select * from read_parquet('{lineitem}')")
     numbers = con.preload("lineitem", columns=["l_quantity", "l_extendedprice", "l_returnflag", "l_shipdate"])
-    assert numbers["bytes_copied"] == numbers["bytes"] > 0 and numbers["copy_s"] > 0 and numbers["stage_s"] > 0
+    assert numbers["bytes"] > 0 and numbers["bytes_copied"] > 0 and numbers["copy_s"] > 0  # file bytes, decoded there
+    assert numbers["device_decode_s"] > 0
     stats = con.cache_stats()
     assert stats["bytes_device"] == numbers["bytes"] and stats["bytes_host"] == 0
     for q in (1, 6):
