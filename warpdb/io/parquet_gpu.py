@@ -2,8 +2,10 @@
 reads each chunk's bytes with one pread into its lane's pinned staging buffer and parses the page
 headers there (parquet_headers); the bytes go to the device and, a batch of chunks at a time,
 kernels/parquet_decode decompresses and decodes their pages straight into the column's block, so
-the host neither decompresses nor decodes. A string chunk's dictionary page is decoded on the host
-(the engine's dictionaries live there) and its indices become the chunk's codes on the device.
+the host mostly neither decompresses nor decodes: only pages Snappy shrank by a quarter or more
+(mostly back-references, which a warp resolves one at a time) are decompressed on the host, and a
+string chunk's dictionary page is decoded there (the engine's dictionaries live there; its indices
+become the chunk's codes on the device).
 
 It takes flat INT32/INT64/FLOAT/DOUBLE columns (dates, decimals of at most 18 digits) and strings
 whose data pages are all dictionary-encoded, Snappy-compressed or not, required or without NULLs
@@ -24,6 +26,7 @@ from . import parquet_headers as H
 
 FALLBACK = object()  # PageDecoder.add's answer for a chunk it leaves to pyarrow
 BATCH_BYTES = 8 << 20  # file bytes of the chunks one pair of kernel launches decodes
+HOST_SNAPPY_RATIO = 1.25  # pages that Snappy shrank this much are decompressed on the host
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
 _PHYSICAL = {"INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8}
 _DICTIONARY_ENCODINGS = (H.PLAIN_DICTIONARY, H.RLE_DICTIONARY)
@@ -121,7 +124,7 @@ class PageDecoder:
             raw = self.cp.empty(size, np.uint8)
         self.lane.send(raw, view)
         self._raws.append(raw)
-        table[:, K.SRC] += raw.data.ptr
+        table[~self._inflate(view, table), K.SRC] += raw.data.ptr
         table[:, K.DEST] = dest.data.ptr + start * p.out_width + table[:, K.DEST] * p.out_width
         compressed = table[:, K.UNZ] >= 0
         sizes = -(-table[compressed, K.LEN] // 8) * 8
@@ -133,6 +136,34 @@ class PageDecoder:
         if self._staged >= BATCH_BYTES:
             self._launch()
         return dictionary
+
+    def _inflate(self, view, table: np.ndarray) -> np.ndarray:
+        """Decompress on the host the pages whose Snappy data is mostly back-references (which a
+        warp resolves one at a time) and send their bytes instead; which pages it did."""
+        done = np.zeros(len(table), bool)
+        many = (table[:, K.UNZ] >= 0) & (table[:, K.LEN] >= HOST_SNAPPY_RATIO * table[:, K.SRC_LEN])
+        pages = np.flatnonzero(many)
+        sizes = -(-table[pages, K.LEN] // 8) * 8
+        out = self.lane.reserve(int(sizes.sum())) if len(pages) else None
+        if out is None:
+            return done
+        at = np.cumsum(sizes) - sizes
+        for k, o in zip(pages.tolist(), at.tolist()):
+            src, n, length = (int(v) for v in table[k, [K.SRC, K.SRC_LEN, K.LEN]])
+            try:
+                data = _SNAPPY.decompress(view[src : src + n], decompressed_size=length)
+            except (OSError, ValueError) as e:
+                raise CorruptChunk(f"page at byte {src} of the chunk: {e}") from None
+            out[o : o + length] = np.frombuffer(data, np.uint8)
+        with self.lane.stream:
+            inflated = self.cp.empty(len(out), np.uint8)
+        self.lane.send(inflated, out)
+        self._raws.append(inflated)
+        table[pages, K.SRC] = inflated.data.ptr + at
+        table[pages, K.SRC_LEN] = table[pages, K.LEN]
+        table[pages, K.UNZ] = -1
+        done[pages] = True
+        return done
 
     def _launch(self) -> None:
         if not self._rows:
