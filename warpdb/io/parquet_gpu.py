@@ -2,10 +2,8 @@
 reads each chunk's bytes with one pread into its lane's pinned staging buffer and parses the page
 headers there (parquet_headers); the bytes go to the device and, a batch of chunks at a time,
 kernels/parquet_decode decompresses and decodes their pages straight into the column's block, so
-the host mostly neither decompresses nor decodes: only pages Snappy shrank by a quarter or more
-(mostly back-references, which a warp resolves one at a time) are decompressed on the host, and a
-string chunk's dictionary page is decoded there (the engine's dictionaries live there; its indices
-become the chunk's codes on the device).
+the host neither decompresses nor decodes pages, except a string chunk's dictionary page (the
+engine's dictionaries live there; its indices become the chunk's codes on the device).
 
 It takes flat INT32/INT64/FLOAT/DOUBLE columns (dates, decimals of at most 18 digits) and strings
 whose data pages are all dictionary-encoded, Snappy-compressed or not, required or without NULLs
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+from numba import types
 
 from ..engine import types as T
 from ..kernels import parquet_decode as K
@@ -26,7 +25,8 @@ from . import parquet_headers as H
 
 FALLBACK = object()  # PageDecoder.add's answer for a chunk it leaves to pyarrow
 BATCH_BYTES = 8 << 20  # file bytes of the chunks one pair of kernel launches decodes
-HOST_SNAPPY_RATIO = 1.25  # pages that Snappy shrank this much are decompressed on the host
+FALLEN, SIZES, VALUES = 1, -10, -11  # chunk_table's answers besides 0 and parquet_headers.ERRORS
+_MESSAGES = {SIZES: "a page's sizes do not add up", VALUES: "its data pages do not hold the footer's row count"}
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
 _PHYSICAL = {"INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8}
 _DICTIONARY_ENCODINGS = (H.PLAIN_DICTIONARY, H.RLE_DICTIONARY)
@@ -96,6 +96,7 @@ class PageDecoder:
         self._rows: list[np.ndarray] = []  # page tables of the batch's chunks
         self._raws: list = []  # device copies of their bytes, held until the batch is launched
         self._unz = 0  # bytes of the batch's decompression buffer
+        self._pages = 0  # rows of the batch's page table
         self._staged = 0
 
     def close(self) -> None:
@@ -115,55 +116,29 @@ class PageDecoder:
         got = os.preadv(self.fd, [view], offset)
         if got != size:
             raise CorruptChunk(f"column chunk at byte {offset} is truncated ({got} of {size} bytes)")
-        pages = _pages(view, rows)
-        found = _table(view, pages, p, chunk.compression == "SNAPPY", rows)
-        if found is FALLBACK:
-            return FALLBACK
-        table, dictionary = found
         with self.lane.stream:
             raw = self.cp.empty(size, np.uint8)
+        status, table, unz = chunk_table(view, rows, p.optional, p.strings, p.width, p.out_width,
+                                         chunk.compression == "SNAPPY", raw.data.ptr,
+                                         dest.data.ptr + start * p.out_width, self._unz, self._pages)
+        if status == FALLEN:
+            return FALLBACK
+        if status:
+            raise CorruptChunk(_MESSAGES.get(status) or H.ERRORS[status])
+        dictionary = None
+        if p.strings and len(table) and table[0, K.DICT] >= 0:
+            page = table[0].copy()
+            page[K.SRC] -= raw.data.ptr
+            dictionary = _dictionary(view, page, chunk.compression == "SNAPPY")
         self.lane.send(raw, view)
         self._raws.append(raw)
-        table[~self._inflate(view, table), K.SRC] += raw.data.ptr
-        table[:, K.DEST] = dest.data.ptr + start * p.out_width + table[:, K.DEST] * p.out_width
-        compressed = table[:, K.UNZ] >= 0
-        sizes = -(-table[compressed, K.LEN] // 8) * 8
-        table[compressed, K.UNZ] = self._unz + np.cumsum(sizes) - sizes
-        self._unz += int(sizes.sum())
-        table[:, K.DICT] = np.where(table[:, K.DICT] >= 0, table[:, K.DICT] + sum(len(r) for r in self._rows), -1)
         self._rows.append(table)
+        self._unz += unz
+        self._pages += len(table)
         self._staged += size
         if self._staged >= BATCH_BYTES:
             self._launch()
         return dictionary
-
-    def _inflate(self, view, table: np.ndarray) -> np.ndarray:
-        """Decompress on the host the pages whose Snappy data is mostly back-references (which a
-        warp resolves one at a time) and send their bytes instead; which pages it did."""
-        done = np.zeros(len(table), bool)
-        many = (table[:, K.UNZ] >= 0) & (table[:, K.LEN] >= HOST_SNAPPY_RATIO * table[:, K.SRC_LEN])
-        pages = np.flatnonzero(many)
-        sizes = -(-table[pages, K.LEN] // 8) * 8
-        out = self.lane.reserve(int(sizes.sum())) if len(pages) else None
-        if out is None:
-            return done
-        at = np.cumsum(sizes) - sizes
-        for k, o in zip(pages.tolist(), at.tolist()):
-            src, n, length = (int(v) for v in table[k, [K.SRC, K.SRC_LEN, K.LEN]])
-            try:
-                data = _SNAPPY.decompress(view[src : src + n], decompressed_size=length)
-            except (OSError, ValueError) as e:
-                raise CorruptChunk(f"page at byte {src} of the chunk: {e}") from None
-            out[o : o + length] = np.frombuffer(data, np.uint8)
-        with self.lane.stream:
-            inflated = self.cp.empty(len(out), np.uint8)
-        self.lane.send(inflated, out)
-        self._raws.append(inflated)
-        table[pages, K.SRC] = inflated.data.ptr + at
-        table[pages, K.SRC_LEN] = table[pages, K.LEN]
-        table[pages, K.UNZ] = -1
-        done[pages] = True
-        return done
 
     def _launch(self) -> None:
         if not self._rows:
@@ -172,85 +147,93 @@ class PageDecoder:
         table = np.concatenate(self._rows)
         with lane.stream:
             unz = cp.empty(max(self._unz, 8), np.uint8)
-            table[table[:, K.UNZ] >= 0, K.UNZ] += unz.data.ptr
+        table[table[:, K.UNZ] >= 0, K.UNZ] += unz.data.ptr
+        with lane.stream:
             device = cp.empty(table.shape, np.int64)
         lane.write(device.ravel(), 0, table.ravel())
         lane.flush()
         lane.timed(lambda: K.decode(cp, device, len(table), self.error, lane.stream))
-        self._rows, self._raws, self._staged, self._unz = [], [], 0, 0
+        self._rows, self._raws, self._staged, self._unz, self._pages = [], [], 0, 0, 0
 
 
-def _pages(view, rows: int) -> np.ndarray:
-    """The page header table (parquet_headers columns) of a chunk's bytes."""
-    tables, pos, end = [], 0, len(view)
-    while pos < end:
-        out = np.empty((64, H.FIELDS), np.int64)
-        n, pos, err = H.parse_pages(view, pos, 1 << 62, out)
+_TABLE_SIGNATURE = types.Tuple((types.int64, types.int64[:, ::1], types.int64))(
+    H._BYTES, types.int64, types.boolean, types.boolean, types.int64, types.int64, types.boolean, types.int64,
+    types.int64, types.int64, types.int64)
+
+
+@H._jit(_TABLE_SIGNATURE)
+def chunk_table(chunk, rows, optional, strings, width, out_width, snappy, raw, dest, unz_at, page_at):
+    """The kernels' page table of a chunk's bytes (`rows` rows; on the device at address `raw`,
+    its first row going to address `dest`; its pages numbered from `page_at` in the batch and
+    decompressed at offset `unz_at` of the batch's buffer): (0, table, decompression bytes), or
+    (FALLEN, ...) when pyarrow must decode it, or (error code, ...) when it is malformed. A string
+    chunk's dictionary page stays in the table (row 0, not decoded there) for the host to read."""
+    pages = np.empty((64, H.FIELDS), np.int64)
+    found, pos = 0, 0
+    while pos < len(chunk):
+        if found + 64 > len(pages):
+            grown = np.empty((2 * len(pages), H.FIELDS), np.int64)
+            grown[:found] = pages[:found]
+            pages = grown
+        part = np.empty((64, H.FIELDS), np.int64)
+        n, pos, err = H.parse_pages(chunk, pos, np.int64(1) << 62, part)
         if err:
-            raise CorruptChunk(H.ERRORS[err])
-        tables.append(out[:n])
-        if n < len(out):
+            return err, np.empty((0, K.FIELDS), np.int64), 0
+        pages[found : found + n] = part[:n]
+        found += n
+        if n < 64:
             break
-    pages = np.concatenate(tables) if tables else np.empty((0, H.FIELDS), np.int64)
-    data = np.isin(pages[:, H.TYPE], (H.DATA_PAGE, H.DATA_PAGE_V2))
-    if int(pages[data, H.VALUES].sum()) != rows:
-        raise CorruptChunk(f"its data pages hold {int(pages[data, H.VALUES].sum())} values, the footer says {rows} rows")
-    return pages
+    table = np.zeros((found, K.FIELDS), np.int64)
+    values, unz = 0, 0
+    dictionary = found > 0 and pages[0, H.TYPE] == H.DICTIONARY_PAGE
+    if dictionary and pages[0, H.ENCODING] != H.PLAIN and pages[0, H.ENCODING] != H.PLAIN_DICTIONARY:
+        return FALLEN, table, 0
+    for k in range(found):
+        kind, encoding = pages[k, H.TYPE], pages[k, H.ENCODING]
+        data = kind == H.DATA_PAGE or kind == H.DATA_PAGE_V2
+        v2 = kind == H.DATA_PAGE_V2
+        indexed = encoding == H.PLAIN_DICTIONARY or encoding == H.RLE_DICTIONARY
+        if kind == H.DICTIONARY_PAGE and k > 0 or not (data or kind == H.DICTIONARY_PAGE or kind == H.INDEX_PAGE):
+            return FALLEN, table, 0
+        if data and (not indexed and (encoding != H.PLAIN or strings) or indexed and not dictionary):
+            return FALLEN, table, 0
+        if v2 and (pages[k, H.NULLS] != 0 or pages[k, H.REP_BYTES] > 0):
+            return FALLEN, table, 0
+        if data and not v2 and optional and pages[k, H.DEF_ENCODING] != H.RLE:
+            return FALLEN, table, 0
+        skip = max(pages[k, H.DEF_BYTES], 0) + max(pages[k, H.REP_BYTES], 0) if v2 else 0
+        compressed = snappy and (pages[k, H.IS_COMPRESSED] != 0 if v2 else True) and kind != H.INDEX_PAGE
+        src_len, length = pages[k, H.COMPRESSED] - skip, pages[k, H.UNCOMPRESSED] - skip
+        if src_len < 0 or length < 0 or not compressed and src_len != length:
+            return SIZES, table, 0
+        t = table[k]
+        t[K.SRC] = raw + pages[k, H.DATA] + skip
+        t[K.SRC_LEN] = src_len
+        t[K.UNZ] = -1
+        if compressed and not (strings and kind == H.DICTIONARY_PAGE):
+            t[K.UNZ] = unz_at + unz
+            unz += (length + 7) // 8 * 8
+        t[K.LEN] = length
+        t[K.ROLE] = K.DATA if data else (K.DICTIONARY if kind == H.DICTIONARY_PAGE and not strings else -1)
+        t[K.ENC] = K.INDICES if indexed else K.PLAIN
+        t[K.COUNT] = pages[k, H.VALUES] if data else 0
+        t[K.LEVELS] = optional and data and not v2
+        t[K.WIDTH] = width
+        t[K.OUT_WIDTH] = out_width
+        t[K.DEST] = dest + values * out_width
+        t[K.DICT] = page_at if dictionary else -1
+        t[K.DICT_COUNT] = pages[0, H.VALUES] if dictionary else 0
+        t[K.CODES] = strings
+        values += t[K.COUNT]
+    if values != rows:
+        return VALUES, table, 0
+    return 0, table, unz
 
 
-def _table(view, pages: np.ndarray, p: Plan, snappy: bool, rows: int):
-    """(page table of kernels/parquet_decode with SRC and UNZ relative, DEST a row number and DICT
-    a page number in the chunk; the string dictionary or None) or FALLBACK."""
-    kind = pages[:, H.TYPE]
-    data = (kind == H.DATA_PAGE) | (kind == H.DATA_PAGE_V2)
-    dictionary_page = kind == H.DICTIONARY_PAGE
-    if not (data | dictionary_page | (kind == H.INDEX_PAGE)).all() or dictionary_page[1:].any():
-        return FALLBACK
-    encoding = pages[:, H.ENCODING]
-    indexed = np.isin(encoding, _DICTIONARY_ENCODINGS)
-    if (data & ~indexed & (encoding != H.PLAIN)).any():
-        return FALLBACK
-    if ((data & indexed).any() and not dictionary_page[0]) or (p.strings and (data & ~indexed).any()):
-        return FALLBACK
-    v2 = kind == H.DATA_PAGE_V2
-    if (v2 & (pages[:, H.NULLS] != 0)).any() or (v2 & (pages[:, H.REP_BYTES] > 0)).any():
-        return FALLBACK
-    if p.optional and (data & ~v2 & (pages[:, H.DEF_ENCODING] != H.RLE)).any():
-        return FALLBACK
-    if dictionary_page[0] and pages[0, H.ENCODING] not in (H.PLAIN, H.PLAIN_DICTIONARY):
-        return FALLBACK
-    skip = np.where(v2, np.maximum(pages[:, H.DEF_BYTES], 0) + np.maximum(pages[:, H.REP_BYTES], 0), 0)
-    compressed = snappy & np.where(v2, pages[:, H.IS_COMPRESSED] != 0, True)
-    src_len = pages[:, H.COMPRESSED] - skip
-    length = pages[:, H.UNCOMPRESSED] - skip
-    if (src_len < 0).any() or (length < 0).any() or (~compressed & (src_len != length)).any():
-        raise CorruptChunk("a page's sizes do not add up")
-    n = len(pages)
-    table = np.zeros((n, K.FIELDS), np.int64)
-    table[:, K.SRC] = pages[:, H.DATA] + skip
-    table[:, K.SRC_LEN] = src_len
-    table[:, K.UNZ] = np.where(compressed & (kind != H.INDEX_PAGE), 0, -1)
-    table[:, K.LEN] = length
-    table[:, K.ROLE] = np.where(data, K.DATA, np.where(dictionary_page, K.DICTIONARY, -1))
-    table[:, K.ENC] = np.where(indexed, K.INDICES, K.PLAIN)
-    table[:, K.COUNT] = np.where(data, pages[:, H.VALUES], 0)
-    table[:, K.LEVELS] = p.optional & data & ~v2
-    table[:, K.WIDTH] = p.width
-    table[:, K.OUT_WIDTH] = p.out_width
-    table[:, K.DEST] = np.cumsum(table[:, K.COUNT]) - table[:, K.COUNT]
-    table[:, K.DICT] = 0 if dictionary_page[0] else -1
-    table[:, K.DICT_COUNT] = pages[0, H.VALUES] if dictionary_page[0] else 0
-    table[:, K.CODES] = p.strings
-    strings = None
-    if p.strings:
-        table[0, K.ROLE] = table[0, K.UNZ] = -1
-        strings = _dictionary(view, pages[0], snappy, pages[0, H.VALUES])
-    return table, strings
-
-
-def _dictionary(view, page: np.ndarray, snappy: bool, n: int) -> pa.Array:
-    """A string chunk's dictionary page decoded on the host."""
-    start, size, raw = page[H.DATA], page[H.COMPRESSED], page[H.UNCOMPRESSED]
+def _dictionary(view, page: np.ndarray, snappy: bool) -> pa.Array:
+    """A string chunk's dictionary page (its row of the kernels' table, SRC relative) decoded on
+    the host."""
+    start, size, raw, n = page[K.SRC], page[K.SRC_LEN], page[K.LEN], page[K.DICT_COUNT]
     body = view[start : start + size]
     if snappy:
         try:
