@@ -12,7 +12,7 @@ from . import types as T
 from .column import Column, constant, from_arrow
 from .expr import ColRef
 from .literals import to_python
-from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
+from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Reuse, Scan, SetOp, Shared, Sort, Values
 from .physical import aggregate as agg_op
 from .physical import fused, fused_aggregate, key_filter
 from .physical import join as join_op
@@ -26,7 +26,9 @@ HOST_ROWS = 8192
 
 class ExecutionContext:
     """Per-query runtime state: the backend, the evaluator, the per-node profile, the file scans'
-    numbers (`scans`) and an optional `cancelled()` callable polled before each operator."""
+    numbers (`scans`), the results of shared subplans not yet read by all their readers
+    (`shared`: key -> (batch, reads left)) and an optional `cancelled()` callable polled before
+    each operator."""
 
     def __init__(self, xp, to_host, sync=None, cancelled=None):
         self.xp, self.to_host = xp, to_host
@@ -37,6 +39,7 @@ class ExecutionContext:
         self.cancelled = cancelled
         self.key_filters: dict[int, object] = {}
         self.scans: list[dict] = []
+        self.shared: dict[int, tuple[Batch, int]] = {}
         self._host: ExecutionContext | None = None
 
     @property
@@ -53,7 +56,10 @@ class ExecutionContext:
 def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
     """Evaluate `plan`: its children, then its own step (timed into ctx.profile; with ctx.sync the
     device is synchronized before each step's clock stops, so GPU times are per operator). An
-    Aggregate over a Parquet scan larger than the cache budget runs in batches (physical.streamed)."""
+    Aggregate over a Parquet scan larger than the cache budget runs in batches (physical.streamed).
+    A shared subplan runs once (`_read_shared`)."""
+    if isinstance(plan, (Shared, Reuse)):
+        return _read_shared(plan, ctx)
     if isinstance(plan, Aggregate) and id(plan) not in ctx.key_filters:
         out = streamed.aggregate(plan, ctx, evaluate)
         if out is None:
@@ -67,6 +73,26 @@ def evaluate(plan: Plan, ctx: ExecutionContext) -> Batch:
         inputs = _join_inputs(plan, found, ctx)
     timed = _Timed(ctx, plan)
     out = step(plan, _placed(plan, ctx, inputs), *inputs)
+    timed.done(out.n)
+    return out
+
+
+def _read_shared(plan: Shared | Reuse, ctx: ExecutionContext) -> Batch:
+    """A shared subplan's columns as one of its readers sees them: the first reader to run
+    evaluates the subplan, the result is kept until the last has read it (batches are never
+    modified, so readers share its arrays), and a Reuse reads it under its own column ids. The
+    read is profiled as its own step (`Shared` or `Reuse`)."""
+    shared = plan if isinstance(plan, Shared) else plan.shared
+    batch, left = ctx.shared.pop(shared.key, (None, shared.readers))
+    if batch is None:
+        batch = evaluate(shared.input, ctx)
+    if left > 1:
+        ctx.shared[shared.key] = (batch, left - 1)
+    timed = _Timed(ctx, plan)
+    if isinstance(plan, Shared):
+        out = batch.select([f.cid for f in plan.schema])
+    else:
+        out = batch.renamed({f.cid: c.cid for f, c in zip(plan.schema, plan.columns)})
     timed.done(out.n)
     return out
 

@@ -1,7 +1,7 @@
 """EXPLAIN: a plan tree as indented text."""
 from __future__ import annotations
 
-from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, Values
+from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Reuse, Scan, SetOp, Shared, Sort, Values
 
 
 def _line(p: Plan) -> str:
@@ -28,6 +28,10 @@ def _line(p: Plan) -> str:
         return "DISTINCT"
     if isinstance(p, SetOp):
         return f"{p.kind.upper()}{' ALL' if p.all else ''}"
+    if isinstance(p, Shared):
+        return f"SHARED #{p.key} (read {p.readers} times, evaluated once)"
+    if isinstance(p, Reuse):
+        return f"REUSE #{p.key} [" + ", ".join(f"{c} AS {f.name}#{f.cid}" for c, f in zip(p.columns, p.schema)) + "]"
     if isinstance(p, Values):
         return f"VALUES {len(p.rows)} row(s)"
     return type(p).__name__

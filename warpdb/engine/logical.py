@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
-from .expr import AggCall, Expr
+from .expr import AggCall, ColRef, Expr
 from .types import DataType
 
 
@@ -189,6 +189,30 @@ class SetOp(Plan):
 
     def with_children(self, kids):
         return replace(self, left=kids[0], right=kids[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Shared(Unary):
+    """A subplan that `readers` nodes read — this one and the Reuse nodes of the same `key` — and
+    that each query execution evaluates once; this reader's columns are `schema`, a part of the
+    input's (optimizer.share_subplans)."""
+
+    input: Plan
+    key: int
+    readers: int
+    schema: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reuse(Plan):
+    """Another reader of Shared `key`: the shared input's `columns` under this node's own ids
+    (`schema`, position by position). `shared` is the Shared node, so that a Reuse evaluated before
+    it can evaluate the subplan; it is not a child, so each shared subplan appears once in a plan."""
+
+    key: int
+    columns: tuple[ColRef, ...]
+    schema: tuple[Field, ...]
+    shared: Shared = field(compare=False, hash=False, repr=False)
 
 
 def node_exprs(p: Plan) -> list[Expr]:

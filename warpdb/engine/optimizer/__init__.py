@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 
 from ...errors import ExecutionError
-from . import factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters, top_k
+from . import (factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters, share_subplans,
+               top_k)
 
 RULES = [
     ("fold_constants", fold_constants.apply),
@@ -15,6 +16,7 @@ RULES = [
     ("join_keys", join_keys.apply),
     ("prune_columns", prune_columns.apply),
     ("top_k", top_k.apply),
+    ("share_subplans", share_subplans.apply),
 ]
 DISABLED: set[str] = set()
 TIMINGS: dict[str, float] = {}

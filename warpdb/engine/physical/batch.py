@@ -51,6 +51,11 @@ class Batch:
     def select(self, cids) -> "Batch":
         return Batch(None, self.n, self._xp, {c: self._src[c] for c in cids})
 
+    def renamed(self, names: dict[int, int]) -> "Batch":
+        """The columns `names` maps to (new id -> this batch's id) under their new ids, sharing
+        their base columns and row indices."""
+        return Batch(None, self.n, self._xp, {new: self._src[old] for new, old in names.items()})
+
     def take(self, xp, idx, has_null_rows: bool | None = None) -> "Batch":
         """Rows at `idx` (int64); -1 gives a NULL row."""
         if has_null_rows is None:

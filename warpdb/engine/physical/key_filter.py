@@ -39,7 +39,8 @@ def candidate(join: Join) -> tuple[int, Aggregate, tuple[int, ...], tuple[Expr, 
 
 def _trace(plan: Plan, e: Expr):
     """The aggregate and group-key position a join key column comes from, through projections and
-    filters; None when it is computed or comes from elsewhere."""
+    filters; None when it is computed or comes from elsewhere (a shared subplan among them: its
+    other readers need all of its rows)."""
     while isinstance(e, ColRef):
         if isinstance(plan, Aggregate):
             n = len(plan.keys)
