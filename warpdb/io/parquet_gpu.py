@@ -94,7 +94,7 @@ class PageDecoder:
             self.error = self.cp.zeros(1, np.int32)
         lane.checks.append((self.error, path))
         self._rows: list[np.ndarray] = []  # page tables of the batch's chunks
-        self._raws: list = []  # device copies of their bytes, held until the batch is launched
+        self._raws: list = []  # device copies of their bytes (the lane holds them once launched)
         self._unz = 0  # bytes of the batch's decompression buffer
         self._pages = 0  # rows of the batch's page table
         self._staged = 0
@@ -152,7 +152,7 @@ class PageDecoder:
             device = cp.empty(table.shape, np.int64)
         lane.write(device.ravel(), 0, table.ravel())
         lane.flush()
-        lane.timed(lambda: K.decode(cp, device, len(table), self.error, lane.stream))
+        lane.decode(lambda stream: K.decode(cp, device, len(table), self.error, stream), [device, unz, *self._raws])
         self._rows, self._raws, self._staged, self._unz, self._pages = [], [], 0, 0, 0
 
 

@@ -20,6 +20,7 @@ from ..errors import ExecutionError
 from ..kernels.parquet_decode import messages
 
 STAGING_BYTES = 16 << 20  # each of a GPU lane's two pinned staging buffers
+DECODE_STREAMS = 4  # a GPU lane's streams for page decoding, used in turn
 _ALIGN = 256
 
 
@@ -119,6 +120,9 @@ class CudaLane:
         self.cp, self.device_id = cp, device_id
         with cp.cuda.Device(device_id):
             self.stream = cp.cuda.Stream(non_blocking=True)
+            self.decoders = [cp.cuda.Stream(non_blocking=True) for _ in range(DECODE_STREAMS)]
+        self.turn = 0
+        self.held: list = []  # device arrays the decoding reads, held until drain
         self.buffers = [cupyx.empty_pinned(nbytes, np.uint8) for _ in range(2)]
         self.freed = [None, None]  # event after the last copy out of each buffer
         self.which, self.used = 0, 0
@@ -207,16 +211,26 @@ class CudaLane:
         """Wait for this lane's copies; the timing events of its batches of copies."""
         self.flush()
         self.stream.synchronize()
-        spans, self.spans, self.keep, self.freed = self.spans, [], [], [None, None]
+        for stream in self.decoders:
+            stream.synchronize()
+        spans, self.spans, self.keep, self.freed, self.held = self.spans, [], [], [None, None], []
         return spans
 
-    def timed(self, launch) -> None:
-        """Call `launch` (which enqueues work on this lane's stream) between two timing events."""
-        first, last = self.cp.cuda.Event(), self.cp.cuda.Event()
-        first.record(self.stream)
-        launch()
-        last.record(self.stream)
+    def decode(self, launch, hold: list) -> None:
+        """Call `launch(stream)` (which enqueues work on `stream`) for the next decoding stream,
+        which first waits for the copies sent so far, between two timing events; the device
+        arrays `hold` are kept until drain. The lane's copies go on meanwhile."""
+        cuda = self.cp.cuda
+        sent, first, last = cuda.Event(), cuda.Event(), cuda.Event()
+        sent.record(self.stream)
+        stream = self.decoders[self.turn]
+        self.turn = (self.turn + 1) % len(self.decoders)
+        stream.wait_event(sent)
+        first.record(stream)
+        launch(stream)
+        last.record(stream)
         self.decodes.append((first, last))
+        self.held.extend(hold)
 
 
 class CudaTransfers(HostTransfers):

@@ -15,7 +15,7 @@ DICTIONARY, DATA = 0, 1  # ROLE
 PLAIN, INDICES = 0, 1  # ENC
 ERRORS = {1: "malformed Snappy data", 2: "malformed definition levels", 4: "NULL values where the file says none",
           8: "malformed dictionary indices", 16: "dictionary index out of range", 32: "truncated values"}
-WARPS = 4  # warps per block of decode_pages (snappy_pages: one, with its ring of output in shared memory)
+WARPS = 4  # warps per block
 
 SOURCE = r"""
 #ifndef WARPDB_EMULATED
@@ -24,7 +24,6 @@ SOURCE = r"""
 #define SYNC() __syncwarp()
 #define PAGE ((long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5))
 #endif
-#define RING 32768
 typedef unsigned char u8;
 typedef long long i64;
 enum {SRC, SRC_LEN, UNZ, LEN, ROLE, ENC, COUNT, LEVELS, WIDTH, OUT_WIDTH, DEST, DICT, DICT_COUNT, CODES, FIELDS};
@@ -46,10 +45,7 @@ __device__ __forceinline__ unsigned le(const u8* p, int n) {
     return v;
 }
 
-/* One warp (block) per page. The page's last RING bytes of output are kept in shared memory too, so
-   a back-reference (one per few bytes in numeric pages) reads there, not from global memory. */
 extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error) {
-    __shared__ u8 ring[RING];
     i64 page = PAGE;
     if (page >= pages) return;
     const i64* t = table + page * FIELDS;
@@ -70,11 +66,7 @@ extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error)
                 pos += extra;
             }
             if (len > n - pos || len > size - o) break;
-            for (i64 i = LANE; i < len; i += STEP) {
-                u8 b = in[pos + i];
-                out[o + i] = b;
-                ring[(o + i) & (RING - 1)] = b;
-            }
+            for (i64 i = LANE; i < len; i += STEP) out[o + i] = in[pos + i];
             pos += len;
         } else {
             int extra = (tag & 3) == 1 ? 1 : ((tag & 3) == 2 ? 2 : 4);
@@ -88,19 +80,11 @@ extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error)
             }
             pos += extra;
             if (off <= 0 || off > o || len > size - o) break;
-            i64 from = o - off;
-            if (off <= RING - 64) {
-                for (i64 i = LANE; i < len; i += STEP) {
-                    u8 b = ring[(from + (off >= len ? i : i % off)) & (RING - 1)];
-                    out[o + i] = b;
-                    ring[(o + i) & (RING - 1)] = b;
-                }
+            const u8* from = out + o - off;
+            if (off >= len) {
+                for (i64 i = LANE; i < len; i += STEP) out[o + i] = from[i];
             } else {
-                for (i64 i = LANE; i < len; i += STEP) {
-                    u8 b = out[from + (off >= len ? i : i % off)];
-                    out[o + i] = b;
-                    ring[(o + i) & (RING - 1)] = b;
-                }
+                for (i64 i = LANE; i < len; i += STEP) out[o + i] = from[i % off];
             }
         }
         o += len;
@@ -222,10 +206,11 @@ def decode(cp, table, pages: int, error, stream) -> None:
     then the decoding of its data pages into their destinations; problems OR into `error`."""
     if pages == 0:
         return
+    grid = (-(-pages // WARPS),)
     args = (table, np.int64(pages), error)
     with stream:
-        _kernel(cp, "snappy_pages")((pages,), (32,), args)
-        _kernel(cp, "decode_pages")((-(-pages // WARPS),), (32 * WARPS,), args)
+        _kernel(cp, "snappy_pages")(grid, (32 * WARPS,), args)
+        _kernel(cp, "decode_pages")(grid, (32 * WARPS,), args)
 
 
 def messages(bits: int) -> str:
