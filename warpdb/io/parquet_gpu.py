@@ -2,15 +2,13 @@
 reads each chunk's bytes with one pread into its lane's pinned staging buffer and parses the page
 headers there (parquet_headers); the bytes go to the device and, a batch of chunks at a time,
 kernels/parquet_decode decompresses and decodes their pages straight into the column's block, so
-the host mostly neither decompresses nor decodes pages: only pages Snappy shrank by a quarter or
-more (mostly back-references, which a warp resolves one at a time) are decompressed on the host,
-and a string chunk's dictionary page is decoded there (the engine's dictionaries live there; its
-indices become the chunk's codes on the device).
+the host neither decompresses nor decodes pages, except a string chunk's dictionary page (the
+engine's dictionaries live there; its indices become the chunk's codes on the device).
 
 It takes flat INT32/INT64/FLOAT/DOUBLE columns (dates, decimals of at most 18 digits) and strings
-whose data pages are all dictionary-encoded, Snappy-compressed or not, required or without NULLs
-(by the chunk's statistics, which the kernels check), PLAIN and dictionary pages, data pages v1 and
-v2. `plan` and `takes` decide from the footer, `PageDecoder.add` from the page headers; a chunk
+whose data pages are all dictionary-encoded, uncompressed or Snappy-compressed (by less than
+PYARROW_RATIO), required or without NULLs (by the chunk's statistics, which the kernels check),
+PLAIN and dictionary pages, data pages v1 and v2. `plan` and `takes` decide from the footer, `PageDecoder.add` from the page headers; a chunk
 they turn down is left to pyarrow before anything of it is written."""
 from __future__ import annotations
 
@@ -27,7 +25,7 @@ from . import parquet_headers as H
 
 FALLBACK = object()  # PageDecoder.add's answer for a chunk it leaves to pyarrow
 BATCH_BYTES = 8 << 20  # file bytes of the chunks one pair of kernel launches decodes
-HOST_SNAPPY_RATIO = 1.25  # pages Snappy shrank this much (mostly back-references) are decompressed on the host
+PYARROW_RATIO = 1.25  # Snappy chunks shrunk this much (mostly back-references) are left to pyarrow
 FALLEN, SIZES, VALUES = 1, -10, -11  # chunk_table's answers besides 0 and parquet_headers.ERRORS
 _MESSAGES = {SIZES: "a page's sizes do not add up", VALUES: "its data pages do not hold the footer's row count"}
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
@@ -76,9 +74,12 @@ def plan(meta, j: int, file_type: pa.DataType, scan_type: pa.DataType, dtype: T.
 
 
 def takes(chunk, p: Plan) -> bool:
-    """Whether a chunk (ColumnChunkMetaData) may decode on the GPU, by the footer: its codec, and
-    no NULLs where the column is optional."""
+    """Whether a chunk (ColumnChunkMetaData) may decode on the GPU, by the footer: its codec, no
+    NULLs where the column is optional, and Snappy data that is not mostly back-references (a warp
+    resolves those one at a time, about 1.2 µs each on an H100/H200: pyarrow's threads are faster)."""
     if chunk.compression not in _CODECS:
+        return False
+    if chunk.compression == "SNAPPY" and chunk.total_uncompressed_size >= PYARROW_RATIO * chunk.total_compressed_size:
         return False
     if not p.optional:
         return True
@@ -135,7 +136,6 @@ class PageDecoder:
             dictionary = _dictionary(view, page, chunk.compression == "SNAPPY")
         self.lane.send(raw, view)
         self._raws.append(raw)
-        self._inflate(view, table, raw.data.ptr)
         self._rows.append(table)
         self._unz += unz
         self._pages += len(table)
@@ -143,32 +143,6 @@ class PageDecoder:
         if self._staged >= BATCH_BYTES:
             self._launch()
         return dictionary
-
-    def _inflate(self, view, table: np.ndarray, raw: int) -> None:
-        """Decompress on the host the pages whose Snappy data is mostly back-references (a warp
-        resolves those one at a time, measured at 1.2 µs each) and send their bytes instead."""
-        pages = np.flatnonzero((table[:, K.UNZ] >= 0) & (table[:, K.LEN] >= HOST_SNAPPY_RATIO * table[:, K.SRC_LEN]))
-        if not len(pages):
-            return
-        sizes = -(-table[pages, K.LEN] // 8) * 8
-        out = self.lane.reserve(int(sizes.sum()))
-        if out is None:
-            return
-        at = np.cumsum(sizes) - sizes
-        for k, o in zip(pages.tolist(), at.tolist()):
-            src, n, length = table[k, K.SRC] - raw, int(table[k, K.SRC_LEN]), int(table[k, K.LEN])
-            try:
-                data = _SNAPPY.decompress(view[src : src + n], decompressed_size=length)
-            except (OSError, ValueError) as e:
-                raise CorruptChunk(f"page at byte {src} of the chunk: {e}") from None
-            out[o : o + length] = np.frombuffer(data, np.uint8)
-        with self.lane.stream:
-            inflated = self.cp.empty(len(out), np.uint8)
-        self.lane.send(inflated, out)
-        self._raws.append(inflated)
-        table[pages, K.SRC] = inflated.data.ptr + at
-        table[pages, K.SRC_LEN] = table[pages, K.LEN]
-        table[pages, K.UNZ] = -1
 
     def _launch(self) -> None:
         if not self._rows:

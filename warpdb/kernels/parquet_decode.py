@@ -22,11 +22,8 @@ SOURCE = r"""
 #define LANE (threadIdx.x & 31)
 #define STEP 32
 #define SYNC() __syncwarp()
-#define WARP (threadIdx.x >> 5)
-#define PAGE ((long long)blockIdx.x * WARPS + WARP)
+#define PAGE ((long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5))
 #endif
-#define RING 8192
-#define WINDOW 1024
 typedef unsigned char u8;
 typedef long long i64;
 enum {SRC, SRC_LEN, UNZ, LEN, ROLE, ENC, COUNT, LEVELS, WIDTH, OUT_WIDTH, DEST, DICT, DICT_COUNT, CODES, FIELDS};
@@ -48,85 +45,51 @@ __device__ __forceinline__ unsigned le(const u8* p, int n) {
     return v;
 }
 
-/* One warp per page, its reads and back-references in shared memory: tags are parsed from a window
-   of the input (WINDOW bytes loaded at once), output goes to a ring (RING bytes) flushed to the
-   page's buffer RING/2 bytes at a time, and a back-reference reads the ring unless it reaches further
-   back than the ring holds (then the flushed buffer). Global memory is touched in coalesced runs,
-   not once per tag. */
-__device__ __forceinline__ void flush(u8* out, const u8* ring, i64* done, i64 upto) {
-    for (i64 i = *done + LANE; i < upto; i += STEP) out[i] = ring[i & (RING - 1)];
-    *done = upto;
-    SYNC();
-}
-
-__device__ __forceinline__ void refill(u8* window, const u8* in, i64 n, i64 pos, i64* base) {
-    for (i64 i = LANE; i < WINDOW && pos + i < n; i += STEP) window[i] = in[pos + i];
-    *base = pos;
-    SYNC();
-}
-
 extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error) {
-    __shared__ u8 rings[WARPS][RING];
-    __shared__ u8 windows[WARPS][WINDOW];
     i64 page = PAGE;
     if (page >= pages) return;
     const i64* t = table + page * FIELDS;
     if (t[UNZ] < 0) return;
-    u8* ring = rings[WARP];
-    u8* window = windows[WARP];
     const u8* in = (const u8*)t[SRC];
-    i64 n = t[SRC_LEN], size = t[LEN], pos = 0, o = 0, flushed = 0, base = 0;
+    i64 n = t[SRC_LEN], size = t[LEN], pos = 0, o = 0;
     u8* out = (u8*)t[UNZ];
     if (varint(in, &pos, n) != size) { if (LANE == 0) atomicOr(error, 1); return; }
-    refill(window, in, n, pos, &base);
     while (pos < n) {
-        if (pos + 5 > base + WINDOW) refill(window, in, n, pos, &base);
-        const u8* w = window + (pos - base);
-        unsigned tag = w[0];
+        unsigned tag = in[pos++];
         i64 len, off;
         if ((tag & 3) == 0) {
-            int extra = 0;
             len = (tag >> 2) + 1;
             if (len > 60) {
-                extra = (int)len - 60;
-                if (pos + 1 + extra > n) break;
-                len = (i64)le(w + 1, extra) + 1;
+                int extra = (int)len - 60;
+                if (pos + extra > n) break;
+                len = (i64)le(in + pos, extra) + 1;
+                pos += extra;
             }
-            pos += 1 + extra;
             if (len > n - pos || len > size - o) break;
-            const u8* from = pos + len <= base + WINDOW ? window + (pos - base) : in + pos;
-            for (i64 done = 0; done < len;) {
-                i64 k = len - done < RING / 4 ? len - done : RING / 4;
-                for (i64 i = LANE; i < k; i += STEP) ring[(o + done + i) & (RING - 1)] = from[done + i];
-                done += k;
-                SYNC();
-                if (o + done - flushed > RING / 2) flush(out, ring, &flushed, o + done);
-            }
+            for (i64 i = LANE; i < len; i += STEP) out[o + i] = in[pos + i];
             pos += len;
-            o += len;
-            continue;
-        }
-        int extra = (tag & 3) == 1 ? 1 : ((tag & 3) == 2 ? 2 : 4);
-        if (pos + 1 + extra > n) break;
-        if ((tag & 3) == 1) {
-            len = ((tag >> 2) & 7) + 4;
-            off = ((i64)(tag >> 5) << 8) | w[1];
         } else {
-            len = (tag >> 2) + 1;
-            off = le(w + 1, extra);
-        }
-        pos += 1 + extra;
-        if (off <= 0 || off > o || len > size - o) break;
-        i64 from = o - off;
-        for (i64 i = LANE; i < len; i += STEP) {
-            i64 at = from + (off >= len ? i : i % off);
-            ring[(o + i) & (RING - 1)] = off <= RING - 64 ? ring[at & (RING - 1)] : out[at];
+            int extra = (tag & 3) == 1 ? 1 : ((tag & 3) == 2 ? 2 : 4);
+            if (pos + extra > n) break;
+            if ((tag & 3) == 1) {
+                len = ((tag >> 2) & 7) + 4;
+                off = ((i64)(tag >> 5) << 8) | in[pos];
+            } else {
+                len = (tag >> 2) + 1;
+                off = le(in + pos, extra);
+            }
+            pos += extra;
+            if (off <= 0 || off > o || len > size - o) break;
+            const u8* from = out + o - off;
+            if (off >= len) {
+                for (i64 i = LANE; i < len; i += STEP) out[o + i] = from[i];
+            } else {
+                for (i64 i = LANE; i < len; i += STEP) out[o + i] = from[i % off];
+            }
         }
         o += len;
         SYNC();
-        if (o - flushed > RING / 2) flush(out, ring, &flushed, o);
     }
-    flush(out, ring, &flushed, o);
     if ((pos != n || o != size) && LANE == 0) atomicOr(error, 1);
 }
 
@@ -234,7 +197,7 @@ _kernels: dict = {}
 
 def _kernel(cp, name: str):
     if name not in _kernels:
-        _kernels[name] = cp.RawKernel(SOURCE, name, options=("-std=c++17", f"-DWARPS={WARPS}"))
+        _kernels[name] = cp.RawKernel(SOURCE, name, options=("-std=c++17",))
     return _kernels[name]
 
 
