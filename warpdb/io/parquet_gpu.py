@@ -89,7 +89,8 @@ def takes(chunk, p: Plan) -> bool:
 
 class PageDecoder:
     """One loader job's GPU decoding from one open local file through its lane (a CudaLane): the
-    chunks added since the last launch form a batch, decoded by one pair of kernel launches."""
+    chunks added since the last launch form a batch, decoded by one pair of kernel launches on one
+    of the lane's decoding streams."""
 
     def __init__(self, path: str, lane):
         self.path, self.lane, self.cp = path, lane, lane.cp
@@ -109,40 +110,57 @@ class PageDecoder:
         finally:
             os.close(self.fd)
 
-    def add(self, chunk, p: Plan, dest, start: int, rows: int):
-        """Decode a chunk (ColumnChunkMetaData; `rows` rows) into dest[start:start + rows]: its
-        string dictionary (strings), None (numbers) or FALLBACK when pyarrow must read it."""
-        offset = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
-        size = chunk.total_compressed_size
+    def add(self, chunks: list, p: Plan, dest) -> list:
+        """Decode chunks of one column ((ColumnChunkMetaData, first row, rows)) into their rows of
+        `dest`, the bytes of as many as fit a staging buffer read into one region and sent in one
+        copy: each one's string dictionary (strings), None (numbers) or FALLBACK when pyarrow must
+        read it."""
+        out, group, size = [FALLBACK] * len(chunks), [], 0
+        for k, (chunk, _, _) in enumerate(chunks):
+            n = chunk.total_compressed_size
+            if size + n > self.lane.capacity and group:
+                self._read(chunks, group, size, p, dest, out)
+                group, size = [], 0
+            if n <= self.lane.capacity:
+                group.append(k)
+                size += n
+        if group:
+            self._read(chunks, group, size, p, dest, out)
+        return out
+
+    def _read(self, chunks: list, group: list, size: int, p: Plan, dest, out: list) -> None:
         view = self.lane.reserve(size)
-        if view is None:
-            return FALLBACK
-        got = os.preadv(self.fd, [view], offset)
-        if got != size:
-            raise CorruptChunk(f"column chunk at byte {offset} is truncated ({got} of {size} bytes)")
         with self.lane.stream:
             raw = self.cp.empty(size, np.uint8)
-        status, table, unz = chunk_table(view, rows, p.optional, p.strings, p.width, p.out_width,
-                                         chunk.compression == "SNAPPY", raw.data.ptr,
-                                         dest.data.ptr + start * p.out_width, self._unz, self._pages)
-        if status == FALLEN:
-            return FALLBACK
-        if status:
-            raise CorruptChunk(_MESSAGES.get(status) or H.ERRORS[status])
-        dictionary = None
-        if p.strings and len(table) and table[0, K.DICT] >= 0:
-            page = table[0].copy()
-            page[K.SRC] -= raw.data.ptr
-            dictionary = _dictionary(view, page, chunk.compression == "SNAPPY")
+        snappy, at = None, 0
+        for k in group:
+            chunk, start, rows = chunks[k]
+            offset = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+            n = chunk.total_compressed_size
+            part = view[at : at + n]
+            got = os.preadv(self.fd, [part], offset)
+            if got != n:
+                raise CorruptChunk(f"column chunk at byte {offset} is truncated ({got} of {n} bytes)")
+            snappy = chunk.compression == "SNAPPY"
+            status, table, unz = chunk_table(part, rows, p.optional, p.strings, p.width, p.out_width, snappy,
+                                             raw.data.ptr + at, dest.data.ptr + start * p.out_width, self._unz,
+                                             self._pages)
+            at += n
+            if status == FALLEN:
+                continue
+            if status:
+                raise CorruptChunk(_MESSAGES.get(status) or H.ERRORS[status])
+            out[k] = None
+            if p.strings and len(table) and table[0, K.DICT] >= 0:
+                out[k] = _dictionary(view, table[0], raw.data.ptr, snappy)
+            self._rows.append(table)
+            self._unz += unz
+            self._pages += len(table)
         self.lane.send(raw, view)
         self._raws.append(raw)
-        self._rows.append(table)
-        self._unz += unz
-        self._pages += len(table)
         self._staged += size
         if self._staged >= BATCH_BYTES:
             self._launch()
-        return dictionary
 
     def _launch(self) -> None:
         if not self._rows:
@@ -234,10 +252,10 @@ def chunk_table(chunk, rows, optional, strings, width, out_width, snappy, raw, d
     return 0, table, unz
 
 
-def _dictionary(view, page: np.ndarray, snappy: bool) -> pa.Array:
-    """A string chunk's dictionary page (its row of the kernels' table, SRC relative) decoded on
-    the host."""
-    start, size, raw, n = page[K.SRC], page[K.SRC_LEN], page[K.LEN], page[K.DICT_COUNT]
+def _dictionary(view, page: np.ndarray, base: int, snappy: bool) -> pa.Array:
+    """A string chunk's dictionary page (its row of the kernels' table; `view` on the device at
+    address `base`) decoded on the host."""
+    start, size, raw, n = page[K.SRC] - base, page[K.SRC_LEN], page[K.LEN], page[K.DICT_COUNT]
     body = view[start : start + size]
     if snappy:
         try:

@@ -273,19 +273,20 @@ def _decode_on_device(run: list[_Piece], present: list[_Column], lane, out: dict
             p = None if found < 0 else parquet_gpu.plan(first.meta, j, schema.field(found).type, col.arrow.type, col.dtype)
             if p is None:
                 continue
-            for i, piece in enumerate(run):
-                chunk = piece.meta.row_group(piece.group).column(j)
-                if not parquet_gpu.takes(chunk, p):
-                    continue
-                decoder = decoder or parquet_gpu.PageDecoder(first.path, lane)
-                got = decoder.add(chunk, p, col.block.data, piece.start, piece.rows)
+            chunks = [(i, piece.meta.row_group(piece.group).column(j)) for i, piece in enumerate(run)]
+            chunks = [(i, chunk) for i, chunk in chunks if parquet_gpu.takes(chunk, p)]
+            if not chunks:
+                continue
+            decoder = decoder or parquet_gpu.PageDecoder(first.path, lane)
+            found = decoder.add([(chunk, run[i].start, run[i].rows) for i, chunk in chunks], p, col.block.data)
+            for (i, _), got in zip(chunks, found):
                 if got is parquet_gpu.FALLBACK:
                     continue
                 out[col.name][i] = (got, False) if p.strings else None
                 left[col.name].remove(i)
                 if col.block.valid is not None:
                     with lane.stream:
-                        col.block.valid[piece.start : piece.start + piece.rows] = True
+                        col.block.valid[run[i].start : run[i].start + run[i].rows] = True
     finally:
         if decoder is not None:
             decoder.close()

@@ -166,10 +166,15 @@ class CudaLane:
             self.used = -(-(self.used + k * item) // _ALIGN) * _ALIGN
             done += k
 
+    @property
+    def capacity(self) -> int:
+        """Bytes of a staging buffer."""
+        return self.buffers[0].nbytes
+
     def reserve(self, nbytes: int):
         """A pinned uint8 view of `nbytes` in the current staging buffer, to fill and `send` (the
         buffer flushed first when they do not fit), or None when no buffer is that large."""
-        cap = self.buffers[0].nbytes
+        cap = self.capacity
         if nbytes > cap:
             return None
         if cap - self.used < nbytes:
