@@ -22,8 +22,21 @@ SOURCE = r"""
 #define LANE (threadIdx.x & 31)
 #define STEP 32
 #define SYNC() __syncwarp()
-#define PAGE ((long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5))
+#define WARP (threadIdx.x >> 5)
+#define PAGE ((long long)blockIdx.x * WARPS + WARP)
+#define SHFL(v, from) __shfl_sync(0xffffffffu, (v), (from))
+#define ALL(p) __all_sync(0xffffffffu, (p))
+#define POPC(m) __popc(m)
+__device__ __forceinline__ long long warp_scan(long long v) {
+    for (int d = 1; d < 32; d <<= 1) {
+        long long u = __shfl_up_sync(0xffffffffu, v, d);
+        if ((threadIdx.x & 31) >= d) v += u;
+    }
+    return v;
+}
+#define SCAN(v) warp_scan(v)
 #endif
+#define WINDOW 1024
 typedef unsigned char u8;
 typedef long long i64;
 enum {SRC, SRC_LEN, UNZ, LEN, ROLE, ENC, COUNT, LEVELS, WIDTH, OUT_WIDTH, DEST, DICT, DICT_COUNT, CODES, FIELDS};
@@ -45,52 +58,103 @@ __device__ __forceinline__ unsigned le(const u8* p, int n) {
     return v;
 }
 
+/* The tag at in[c] (c < n): the bytes from it to the next tag (0 when it is cut short), its output
+   bytes, whether it is a literal, and the input position of its bytes (literal) or its offset. */
+__device__ __forceinline__ i64 tag_at(const u8* in, i64 c, i64 n, i64* olen, int* literal, i64* ref) {
+    unsigned tag = in[c];
+    *literal = (tag & 3) == 0;
+    if (*literal) {
+        i64 len = (tag >> 2) + 1;
+        int extra = 0;
+        if (len > 60) {
+            extra = (int)len - 60;
+            if (c + 1 + extra > n) return 0;
+            len = (i64)le(in + c + 1, extra) + 1;
+        }
+        *olen = len;
+        *ref = c + 1 + extra;
+        return 1 + extra + len;
+    }
+    int extra = (tag & 3) == 1 ? 1 : ((tag & 3) == 2 ? 2 : 4);
+    if (c + 1 + extra > n) return 0;
+    if ((tag & 3) == 1) {
+        *olen = ((tag >> 2) & 7) + 4;
+        *ref = ((i64)(tag >> 5) << 8) | in[c + 1];
+    } else {
+        *olen = (tag >> 2) + 1;
+        *ref = le(in + c + 1, extra);
+    }
+    return 1 + extra;
+}
+
+/* One warp per page, a window of tags at a time: each lane parses a tag speculatively at one of the
+   next 32 input bytes, the chain of real tags is followed through shuffles (up to WINDOW bytes of
+   output beyond the first tag), and then every lane makes output bytes of the window in parallel,
+   a byte copied from earlier in the window followed back to a literal or to output written before
+   the window. So a warp spends a few shuffles per tag instead of a round trip to memory per tag. */
 extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error) {
+    __shared__ i64 starts[WARPS][32], lens[WARPS][32], refs[WARPS][32];
+    __shared__ int literals[WARPS][32];
     i64 page = PAGE;
     if (page >= pages) return;
     const i64* t = table + page * FIELDS;
     if (t[UNZ] < 0) return;
+    i64* start = starts[WARP];
+    i64* len = lens[WARP];
+    i64* ref = refs[WARP];
+    int* lit = literals[WARP];
     const u8* in = (const u8*)t[SRC];
     i64 n = t[SRC_LEN], size = t[LEN], pos = 0, o = 0;
     u8* out = (u8*)t[UNZ];
     if (varint(in, &pos, n) != size) { if (LANE == 0) atomicOr(error, 1); return; }
-    while (pos < n) {
-        unsigned tag = in[pos++];
-        i64 len, off;
-        if ((tag & 3) == 0) {
-            len = (tag >> 2) + 1;
-            if (len > 60) {
-                int extra = (int)len - 60;
-                if (pos + extra > n) break;
-                len = (i64)le(in + pos, extra) + 1;
-                pos += extra;
-            }
-            if (len > n - pos || len > size - o) break;
-            for (i64 i = LANE; i < len; i += STEP) out[o + i] = in[pos + i];
-            pos += len;
-        } else {
-            int extra = (tag & 3) == 1 ? 1 : ((tag & 3) == 2 ? 2 : 4);
-            if (pos + extra > n) break;
-            if ((tag & 3) == 1) {
-                len = ((tag >> 2) & 7) + 4;
-                off = ((i64)(tag >> 5) << 8) | in[pos];
-            } else {
-                len = (tag >> 2) + 1;
-                off = le(in + pos, extra);
-            }
-            pos += extra;
-            if (off <= 0 || off > o || len > size - o) break;
-            const u8* from = out + o - off;
-            if (off >= len) {
-                for (i64 i = LANE; i < len; i += STEP) out[o + i] = from[i];
-            } else {
-                for (i64 i = LANE; i < len; i += STEP) out[o + i] = from[i % off];
-            }
+    int bad = 0;
+    while (pos < n && !bad) {
+        i64 c = pos + LANE, olen = 0, r = 0;
+        int literal = 0;
+        i64 skip = c < n ? tag_at(in, c, n, &olen, &literal, &r) : 0;
+        unsigned mask = 0;
+        i64 cur = 0, total = 0;
+        while (cur < 32 && pos + cur < n) {
+            i64 s = SHFL(skip, (int)cur), k = SHFL(olen, (int)cur);
+            if (s == 0) { bad = 1; break; }
+            if (mask && total + k > WINDOW) break;
+            mask |= 1u << cur;
+            total += k;
+            cur += s;
         }
-        o += len;
+        if (bad) break;
+        int mine = (mask >> LANE) & 1;
+        i64 before = SCAN(mine ? olen : 0) - (mine ? olen : 0);
+        int ok = !mine || (literal ? r + olen <= n : (r > 0 && r <= o + before)) && o + before + olen <= size;
+        if (!ALL(ok)) { bad = 1; break; }
+        if (mine) {
+            int k = POPC(mask & ((1u << LANE) - 1));
+            start[k] = before; len[k] = olen; ref[k] = r; lit[k] = literal;
+        }
         SYNC();
+        int tags = POPC(mask);
+        for (i64 j = LANE; j < total; j += STEP) {
+            i64 at = j;
+            u8 v = 0;
+            while (1) {
+                int lo = 0, hi = tags - 1;
+                while (lo < hi) {
+                    int mid = (lo + hi + 1) >> 1;
+                    if (start[mid] <= at) lo = mid; else hi = mid - 1;
+                }
+                i64 rel = at - start[lo];
+                if (lit[lo]) { v = in[ref[lo] + rel]; break; }
+                i64 off = ref[lo];
+                at = start[lo] - off + (off >= len[lo] ? rel : rel % off);
+                if (at < 0) { v = out[o + at]; break; }
+            }
+            out[o + j] = v;
+        }
+        SYNC();
+        pos += cur;
+        o += total;
     }
-    if ((pos != n || o != size) && LANE == 0) atomicOr(error, 1);
+    if ((bad || pos != n || o != size) && LANE == 0) atomicOr(error, 1);
 }
 
 __device__ __forceinline__ i64 value_at(const u8* p, int width) {
@@ -197,7 +261,7 @@ _kernels: dict = {}
 
 def _kernel(cp, name: str):
     if name not in _kernels:
-        _kernels[name] = cp.RawKernel(SOURCE, name, options=("-std=c++17",))
+        _kernels[name] = cp.RawKernel(SOURCE, name, options=("-std=c++17", f"-DWARPS={WARPS}"))
     return _kernels[name]
 
 
