@@ -1,7 +1,8 @@
 """Parquet column chunks decoded on the GPU, the GPU backend's path for local files: a loader job
 reads each chunk's bytes with one pread into its lane's pinned staging buffer and parses the page
-headers there (parquet_headers); the bytes go to the device and, a batch of chunks at a time,
-kernels/parquet_decode decompresses and decodes their pages straight into the column's block, so
+headers there (parquet_headers); the bytes go to the device and, once the load's copies are done,
+kernels/parquet_decode decompresses and decodes all their pages in one launch (its many warps
+running at once) straight into the columns' blocks (CudaTransfers.finish), so
 the host neither decompresses nor decodes pages, except a string chunk's dictionary page (the
 engine's dictionaries live there; its indices become the chunk's codes on the device).
 
@@ -24,7 +25,6 @@ from ..kernels import parquet_decode as K
 from . import parquet_headers as H
 
 FALLBACK = object()  # PageDecoder.add's answer for a chunk it leaves to pyarrow
-BATCH_BYTES = 8 << 20  # file bytes of the chunks one pair of kernel launches decodes
 PYARROW_RATIO = 1.25  # Snappy chunks shrunk this much (mostly back-references) are left to pyarrow
 FALLEN, SIZES, VALUES = 1, -10, -11  # chunk_table's answers besides 0 and parquet_headers.ERRORS
 _MESSAGES = {SIZES: "a page's sizes do not add up", VALUES: "its data pages do not hold the footer's row count"}
@@ -88,33 +88,21 @@ def takes(chunk, p: Plan) -> bool:
 
 
 class PageDecoder:
-    """One loader job's GPU decoding from one open local file through its lane (a CudaLane): the
-    chunks added since the last launch form a batch, decoded by one pair of kernel launches on one
-    of the lane's decoding streams."""
+    """One loader job's reading of chunks for the GPU from one open local file through its lane (a
+    CudaLane), which keeps their page tables until the load's one launch decodes them all."""
 
     def __init__(self, path: str, lane):
         self.path, self.lane, self.cp = path, lane, lane.cp
         self.fd = os.open(path, os.O_RDONLY)
-        with lane.stream:
-            self.error = self.cp.zeros(1, np.int32)
-        lane.checks.append((self.error, path))
-        self._rows: list[np.ndarray] = []  # page tables of the batch's chunks
-        self._raws: list = []  # device copies of their bytes (the lane holds them once launched)
-        self._unz = 0  # bytes of the batch's decompression buffer
-        self._pages = 0  # rows of the batch's page table
-        self._staged = 0
 
     def close(self) -> None:
-        try:
-            self._launch()
-        finally:
-            os.close(self.fd)
+        os.close(self.fd)
 
     def add(self, chunks: list, p: Plan, dest) -> list:
-        """Decode chunks of one column ((ColumnChunkMetaData, first row, rows)) into their rows of
-        `dest`, the bytes of as many as fit a staging buffer read into one region and sent in one
-        copy: each one's string dictionary (strings), None (numbers) or FALLBACK when pyarrow must
-        read it."""
+        """Read chunks of one column ((ColumnChunkMetaData, first row, rows)) for decoding into
+        their rows of `dest`, the bytes of as many as fit a staging buffer read into one region and
+        sent in one copy: each one's string dictionary (strings), None (numbers) or FALLBACK when
+        pyarrow must read it."""
         out, group, size = [FALLBACK] * len(chunks), [], 0
         for k, (chunk, _, _) in enumerate(chunks):
             n = chunk.total_compressed_size
@@ -129,10 +117,11 @@ class PageDecoder:
         return out
 
     def _read(self, chunks: list, group: list, size: int, p: Plan, dest, out: list) -> None:
-        view = self.lane.reserve(size)
-        with self.lane.stream:
+        lane = self.lane
+        view = lane.reserve(size)
+        with lane.stream:
             raw = self.cp.empty(size, np.uint8)
-        snappy, at = None, 0
+        at = 0
         for k in group:
             chunk, start, rows = chunks[k]
             offset = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
@@ -143,8 +132,8 @@ class PageDecoder:
                 raise CorruptChunk(f"column chunk at byte {offset} is truncated ({got} of {n} bytes)")
             snappy = chunk.compression == "SNAPPY"
             status, table, unz = chunk_table(part, rows, p.optional, p.strings, p.width, p.out_width, snappy,
-                                             raw.data.ptr + at, dest.data.ptr + start * p.out_width, self._unz,
-                                             self._pages)
+                                             raw.data.ptr + at, dest.data.ptr + start * p.out_width, lane.unz,
+                                             lane.page_count)
             at += n
             if status == FALLEN:
                 continue
@@ -153,29 +142,9 @@ class PageDecoder:
             out[k] = None
             if p.strings and len(table) and table[0, K.DICT] >= 0:
                 out[k] = _dictionary(view, table[0], raw.data.ptr, snappy)
-            self._rows.append(table)
-            self._unz += unz
-            self._pages += len(table)
-        self.lane.send(raw, view)
-        self._raws.append(raw)
-        self._staged += size
-        if self._staged >= BATCH_BYTES:
-            self._launch()
-
-    def _launch(self) -> None:
-        if not self._rows:
-            return
-        cp, lane = self.cp, self.lane
-        table = np.concatenate(self._rows)
-        with lane.stream:
-            unz = cp.empty(max(self._unz, 8), np.uint8)
-        table[table[:, K.UNZ] >= 0, K.UNZ] += unz.data.ptr
-        with lane.stream:
-            device = cp.empty(table.shape, np.int64)
-        lane.write(device.ravel(), 0, table.ravel())
-        lane.flush()
-        lane.decode(lambda stream: K.decode(cp, device, len(table), self.error, stream), [device, unz, *self._raws])
-        self._rows, self._raws, self._staged, self._unz, self._pages = [], [], 0, 0, 0
+            lane.add_pages(table, unz, self.path)
+        lane.send(raw, view)
+        lane.held.append(raw)
 
 
 _TABLE_SIGNATURE = types.Tuple((types.int64, types.int64[:, ::1], types.int64))(
@@ -186,8 +155,9 @@ _TABLE_SIGNATURE = types.Tuple((types.int64, types.int64[:, ::1], types.int64))(
 @H._jit(_TABLE_SIGNATURE)
 def chunk_table(chunk, rows, optional, strings, width, out_width, snappy, raw, dest, unz_at, page_at):
     """The kernels' page table of a chunk's bytes (`rows` rows; on the device at address `raw`,
-    its first row going to address `dest`; its pages numbered from `page_at` in the batch and
-    decompressed at offset `unz_at` of the batch's buffer): (0, table, decompression bytes), or
+    its first row going to address `dest`; its pages numbered from `page_at` in its lane's tables
+    and decompressed at offset `unz_at` of its lane's part of the buffer): (0, table, bytes to
+    decompress into), or
     (FALLEN, ...) when pyarrow must decode it, or (error code, ...) when it is malformed. A string
     chunk's dictionary page stays in the table (row 0, not decoded there) for the host to read."""
     pages = np.empty((64, H.FIELDS), np.int64)

@@ -4,8 +4,9 @@ On the CPU backend a lane copies host arrays into NumPy arrays. On the GPU a lan
 CUDA stream with two pinned staging buffers used in turn: host arrays are copied into one buffer,
 then sent to the device with asynchronous copies while the other buffer fills; a buffer is refilled
 only once the copies out of it have completed. `finish` waits for every lane's copies. The GPU
-backend also demotes device arrays to pinned host memory (the page cache's second tier) and reads
-file bytes straight into device memory with KvikIO where it is installed.
+backend also demotes device arrays to pinned host memory (the page cache's second tier), reads
+file bytes straight into device memory with KvikIO where it is installed, and decodes in one launch,
+once the copies are done, the Parquet pages the lanes sent (warpdb.io.parquet_gpu).
 """
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..errors import ExecutionError
-from ..kernels.parquet_decode import messages
+from ..kernels import parquet_decode as K
 
 STAGING_BYTES = 16 << 20  # each of a GPU lane's two pinned staging buffers
-DECODE_STREAMS = 4  # a GPU lane's streams for page decoding, used in turn
 _ALIGN = 256
 
 
@@ -120,17 +120,16 @@ class CudaLane:
         self.cp, self.device_id = cp, device_id
         with cp.cuda.Device(device_id):
             self.stream = cp.cuda.Stream(non_blocking=True)
-            self.decoders = [cp.cuda.Stream(non_blocking=True) for _ in range(DECODE_STREAMS)]
-        self.turn = 0
-        self.held: list = []  # device arrays the decoding reads, held until drain
+        self.held: list = []  # device arrays of file bytes the load's page decoding reads
+        self.pages: list = []  # (page table, file) of the chunks sent for decoding (parquet_gpu)
+        self.unz = 0  # bytes their pages decompress into, from this lane's offset in the buffer
+        self.page_count = 0
         self.buffers = [cupyx.empty_pinned(nbytes, np.uint8) for _ in range(2)]
         self.freed = [None, None]  # event after the last copy out of each buffer
         self.which, self.used = 0, 0
         self.pending: list[tuple[int, int, int]] = []  # (device address, host address, bytes)
         self.spans: list = []  # (start, end) events around each batch of copies
-        self.decodes: list = []  # (start, end) events around each launch of page decoding
         self.keep: list = []  # pinned arrays copied from directly, held until finish
-        self.checks: list = []  # (device error word, file) of the pages decoded on the device
         self.stage_s = 0.0
         self.bytes = 0
         self._device = None
@@ -216,26 +215,15 @@ class CudaLane:
         """Wait for this lane's copies; the timing events of its batches of copies."""
         self.flush()
         self.stream.synchronize()
-        for stream in self.decoders:
-            stream.synchronize()
-        spans, self.spans, self.keep, self.freed, self.held = self.spans, [], [], [None, None], []
+        spans, self.spans, self.keep, self.freed = self.spans, [], [], [None, None]
         return spans
 
-    def decode(self, launch, hold: list) -> None:
-        """Call `launch(stream)` (which enqueues work on `stream`) for the next decoding stream,
-        which first waits for the copies sent so far, between two timing events; the device
-        arrays `hold` are kept until drain. The lane's copies go on meanwhile."""
-        cuda = self.cp.cuda
-        sent, first, last = cuda.Event(), cuda.Event(), cuda.Event()
-        sent.record(self.stream)
-        stream = self.decoders[self.turn]
-        self.turn = (self.turn + 1) % len(self.decoders)
-        stream.wait_event(sent)
-        first.record(stream)
-        launch(stream)
-        last.record(stream)
-        self.decodes.append((first, last))
-        self.held.extend(hold)
+    def add_pages(self, table, unz: int, path: str) -> None:
+        """Keep a chunk's page table (kernels/parquet_decode; UNZ and DICT relative to this lane's
+        counts, which it advances) for the load's decoding."""
+        self.pages.append((table, path))
+        self.unz += unz
+        self.page_count += len(table)
 
 
 class CudaTransfers(HostTransfers):
@@ -260,15 +248,46 @@ class CudaTransfers(HostTransfers):
         """Copy and decoding seconds are times the device spent copying and decoding: the union of
         the spans of the batches of copies, and of the launches of page decoding."""
         spans = [span for lane in self._all for span in lane.drain()]
-        decodes = [span for lane in self._all for span in lane.decodes]
         self._start.synchronize()
         stage_s = sum(lane.stage_s for lane in self._all)
-        checks = [check for lane in self._all for check in lane.checks]
         for lane in self._all:
-            lane.stage_s, lane.checks, lane.decodes = 0.0, [], []
-        if checks:
-            _raise_decode_errors(self.xp, checks)
-        return self._busy(spans), stage_s, self._busy(decodes), self._collect()
+            lane.stage_s = 0.0
+        decode_s = self._decode_pages()
+        return self._busy(spans), stage_s, decode_s, self._collect()
+
+    def _decode_pages(self) -> float:
+        """Decompress and decode, in one launch, every page the lanes sent (their copies done); the
+        seconds it took. A malformed page raises ExecutionError naming its file."""
+        tables, files, unz, pages = [], [], 0, 0
+        for lane in self._all:
+            for table, path in lane.pages:
+                table[table[:, K.UNZ] >= 0, K.UNZ] += unz
+                table[table[:, K.DICT] >= 0, K.DICT] += pages
+                tables.append(table)
+                files.append((path, len(table)))
+            unz, pages = unz + lane.unz, pages + lane.page_count
+        held = [a for lane in self._all for a in lane.held]
+        for lane in self._all:
+            lane.pages, lane.held, lane.unz, lane.page_count = [], [], 0, 0
+        if not tables:
+            return 0.0
+        cp = self.xp
+        table = np.concatenate(tables)
+        buffer = cp.empty(max(unz, 8), np.uint8)
+        table[table[:, K.UNZ] >= 0, K.UNZ] += buffer.data.ptr
+        device, error = cp.asarray(table), cp.zeros(len(table), np.int32)
+        first, last = cp.cuda.Event(), cp.cuda.Event()
+        stream = cp.cuda.get_current_stream()
+        first.record(stream)
+        K.decode(cp, device, len(table), error, stream)
+        last.record(stream)
+        last.synchronize()
+        del held, buffer
+        bad = cp.flatnonzero(error)[:1].get()
+        if len(bad):
+            owner = np.repeat(np.arange(len(files)), [n for _, n in files])[bad[0]]
+            raise ExecutionError(f"cannot read Parquet file '{files[owner][0]}': {K.messages(int(error[bad[0]]))}")
+        return cp.cuda.get_elapsed_time(first, last) / 1e3
 
     def _busy(self, spans: list) -> float:
         """Seconds covered by the union of event spans."""
@@ -288,14 +307,6 @@ class CudaTransfers(HostTransfers):
         pinned = cupyx.empty_pinned(arr.shape, arr.dtype)
         arr.get(out=pinned)
         return pinned
-
-
-def _raise_decode_errors(cp, checks: list) -> None:
-    """ExecutionError naming the first file whose pages the device found malformed."""
-    words = cp.concatenate([word for word, _ in checks]).get()
-    for word, (_, path) in zip(words.tolist(), checks):
-        if word:
-            raise ExecutionError(f"cannot read Parquet file '{path}': {messages(word)}")
 
 
 def _kvikio():

@@ -3,7 +3,7 @@
 kept as codes for strings) written straight into the destination column. A page table (one int64
 row per page, columns below) gives the device addresses of each page's bytes, of its decompressed
 bytes and of its first row's destination. Every read and write is checked against
-its page's bounds; a malformed page sets a bit of the error word instead (ERRORS)."""
+its page's bounds; a malformed page sets bits of its error word instead (ERRORS)."""
 from __future__ import annotations
 
 import numpy as np
@@ -97,6 +97,7 @@ extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error)
     __shared__ int literals[WARPS][32];
     i64 page = PAGE;
     if (page >= pages) return;
+    error += page;
     const i64* t = table + page * FIELDS;
     if (t[UNZ] < 0) return;
     i64* start = starts[WARP];
@@ -201,6 +202,7 @@ __device__ i64 skip_levels(const u8* p, i64 end, i64 count, int* error) {
 extern "C" __global__ void decode_pages(const i64* table, i64 pages, int* error) {
     i64 page = PAGE;
     if (page >= pages) return;
+    error += page;
     const i64* t = table + page * FIELDS;
     if (t[ROLE] != 1) return;
     const u8* p = (const u8*)(t[UNZ] >= 0 ? t[UNZ] : t[SRC]);
@@ -267,7 +269,8 @@ def _kernel(cp, name: str):
 
 def decode(cp, table, pages: int, error, stream) -> None:
     """Launch, on `stream`, the decompression of the table's (a device array's) compressed pages,
-    then the decoding of its data pages into their destinations; problems OR into `error`."""
+    then the decoding of its data pages into their destinations; a page's problems OR into its
+    word of `error` (int32, one per page)."""
     if pages == 0:
         return
     grid = (-(-pages // WARPS),)
@@ -278,5 +281,5 @@ def decode(cp, table, pages: int, error, stream) -> None:
 
 
 def messages(bits: int) -> str:
-    """The error word's problems in words."""
+    """An error word's problems in words."""
     return ", ".join(text for bit, text in ERRORS.items() if bits & bit) or "unknown error"
