@@ -7,9 +7,9 @@ the host neither decompresses nor decodes pages, except a string chunk's diction
 engine's dictionaries live there; its indices become the chunk's codes on the device).
 
 It takes flat INT32/INT64/FLOAT/DOUBLE columns (dates, decimals of at most 18 digits) and strings
-whose data pages are all dictionary-encoded, uncompressed or Snappy-compressed (by less than
-PYARROW_RATIO), required or without NULLs (by the chunk's statistics, which the kernels check),
-PLAIN and dictionary pages, data pages v1 and v2. `plan` and `takes` decide from the footer, `PageDecoder.add` from the page headers; a chunk
+whose data pages are all dictionary-encoded, uncompressed or Snappy-compressed, required or without
+NULLs (by the chunk's statistics, which the kernels check), PLAIN and dictionary pages, data pages
+v1 and v2. `plan` and `takes` decide from the footer, `PageDecoder.add` from the page headers; a chunk
 they turn down is left to pyarrow before anything of it is written."""
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from ..kernels import parquet_decode as K
 from . import parquet_headers as H
 
 FALLBACK = object()  # PageDecoder.add's answer for a chunk it leaves to pyarrow
-PYARROW_RATIO = 1.25  # Snappy chunks shrunk this much (mostly back-references) are left to pyarrow
 FALLEN, SIZES, VALUES = 1, -10, -11  # chunk_table's answers besides 0 and parquet_headers.ERRORS
 _MESSAGES = {SIZES: "a page's sizes do not add up", VALUES: "its data pages do not hold the footer's row count"}
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
@@ -74,12 +73,9 @@ def plan(meta, j: int, file_type: pa.DataType, scan_type: pa.DataType, dtype: T.
 
 
 def takes(chunk, p: Plan) -> bool:
-    """Whether a chunk (ColumnChunkMetaData) may decode on the GPU, by the footer: its codec, no
-    NULLs where the column is optional, and Snappy data that is not mostly back-references (a warp
-    resolves those one at a time, about 1.2 µs each on an H100/H200: pyarrow's threads are faster)."""
+    """Whether a chunk (ColumnChunkMetaData) may decode on the GPU, by the footer: its codec, and
+    no NULLs where the column is optional."""
     if chunk.compression not in _CODECS:
-        return False
-    if chunk.compression == "SNAPPY" and chunk.total_uncompressed_size >= PYARROW_RATIO * chunk.total_compressed_size:
         return False
     if not p.optional:
         return True

@@ -21,6 +21,7 @@ from ..errors import ExecutionError
 from ..kernels import parquet_decode as K
 
 STAGING_BYTES = 16 << 20  # each of a GPU lane's two pinned staging buffers
+GPU_THREADS = 8  # loader threads on the GPU, where the device decodes: more only contend for the GIL
 _ALIGN = 256
 
 
@@ -233,6 +234,7 @@ class CudaTransfers(HostTransfers):
 
     def __init__(self, cp):
         super().__init__(cp)
+        self.threads = min(self.threads, GPU_THREADS)
         self.device_id = cp.cuda.Device().id
         self.kvikio = _kvikio()
         self._start = None

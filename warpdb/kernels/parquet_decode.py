@@ -37,6 +37,7 @@ __device__ __forceinline__ long long warp_scan(long long v) {
 #define SCAN(v) warp_scan(v)
 #endif
 #define WINDOW 1024
+#define RING 4096
 typedef unsigned char u8;
 typedef long long i64;
 enum {SRC, SRC_LEN, UNZ, LEN, ROLE, ENC, COUNT, LEVELS, WIDTH, OUT_WIDTH, DEST, DICT, DICT_COUNT, CODES, FIELDS};
@@ -91,10 +92,12 @@ __device__ __forceinline__ i64 tag_at(const u8* in, i64 c, i64 n, i64* olen, int
    next 32 input bytes, the chain of real tags is followed through shuffles (up to WINDOW bytes of
    output beyond the first tag), and then every lane makes output bytes of the window in parallel,
    a byte copied from earlier in the window followed back to a literal or to output written before
-   the window. So a warp spends a few shuffles per tag instead of a round trip to memory per tag. */
+   the window (the last RING bytes of which are kept in shared memory too). So a warp spends a few
+   shuffles per tag instead of a round trip to memory per tag. */
 extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error) {
     __shared__ i64 starts[WARPS][32], lens[WARPS][32], refs[WARPS][32];
     __shared__ int literals[WARPS][32];
+    __shared__ u8 rings[WARPS][RING];
     i64 page = PAGE;
     if (page >= pages) return;
     error += page;
@@ -104,6 +107,7 @@ extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error)
     i64* len = lens[WARP];
     i64* ref = refs[WARP];
     int* lit = literals[WARP];
+    u8* ring = rings[WARP];
     const u8* in = (const u8*)t[SRC];
     i64 n = t[SRC_LEN], size = t[LEN], pos = 0, o = 0;
     u8* out = (u8*)t[UNZ];
@@ -147,9 +151,10 @@ extern "C" __global__ void snappy_pages(const i64* table, i64 pages, int* error)
                 if (lit[lo]) { v = in[ref[lo] + rel]; break; }
                 i64 off = ref[lo];
                 at = start[lo] - off + (off >= len[lo] ? rel : rel % off);
-                if (at < 0) { v = out[o + at]; break; }
+                if (at < 0) { v = -at <= RING - WINDOW - 64 ? ring[(o + at) & (RING - 1)] : out[o + at]; break; }
             }
             out[o + j] = v;
+            ring[(o + j) & (RING - 1)] = v;
         }
         SYNC();
         pos += cur;
