@@ -13,6 +13,7 @@ v1 and v2. `plan` and `takes` decide from the footer, `PageDecoder.add` from the
 they turn down is left to pyarrow before anything of it is written."""
 from __future__ import annotations
 
+import ctypes
 import os
 from dataclasses import dataclass
 
@@ -25,8 +26,12 @@ from ..kernels import parquet_decode as K
 from . import parquet_headers as H
 
 FALLBACK = object()  # PageDecoder.add's answer for a chunk it leaves to pyarrow
-FALLEN, SIZES, VALUES = 1, -10, -11  # chunk_table's answers besides 0 and parquet_headers.ERRORS
-_MESSAGES = {SIZES: "a page's sizes do not add up", VALUES: "its data pages do not hold the footer's row count"}
+FALLEN, SIZES, VALUES, TRUNCATED = 1, -10, -11, -12  # chunk_table's answers besides 0 and parquet_headers.ERRORS
+_MESSAGES = {SIZES: "a page's sizes do not add up", VALUES: "its data pages do not hold the footer's row count",
+             TRUNCATED: "the file ends inside it"}
+_PREAD = ctypes.CDLL(None).pread
+_PREAD.restype = ctypes.c_ssize_t
+_PREAD.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_ssize_t]
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
 _PHYSICAL = {"INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8}
 _DICTIONARY_ENCODINGS = (H.PLAIN_DICTIONARY, H.RLE_DICTIONARY)
@@ -117,28 +122,24 @@ class PageDecoder:
         view = lane.reserve(size)
         with lane.stream:
             raw = self.cp.empty(size, np.uint8)
-        at = 0
-        for k in group:
-            chunk, start, rows = chunks[k]
-            offset = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
-            n = chunk.total_compressed_size
-            part = view[at : at + n]
-            got = os.preadv(self.fd, [part], offset)
-            if got != n:
-                raise CorruptChunk(f"column chunk at byte {offset} is truncated ({got} of {n} bytes)")
-            snappy = chunk.compression == "SNAPPY"
-            status, table, unz = chunk_table(part, rows, p.optional, p.strings, p.width, p.out_width, snappy,
-                                             raw.data.ptr + at, dest.data.ptr + start * p.out_width, lane.unz,
-                                             lane.page_count)
-            at += n
-            if status == FALLEN:
-                continue
-            if status:
-                raise CorruptChunk(_MESSAGES.get(status) or H.ERRORS[status])
-            out[k] = None
-            if p.strings and len(table) and table[0, K.DICT] >= 0:
-                out[k] = _dictionary(view, table[0], raw.data.ptr, snappy)
-            lane.add_pages(table, unz, self.path)
+        metas = [chunks[k][0] for k in group]
+        offsets = np.array([c.dictionary_page_offset if c.has_dictionary_page else c.data_page_offset for c in metas],
+                           np.int64)
+        sizes = np.array([c.total_compressed_size for c in metas], np.int64)
+        rows = np.array([chunks[k][2] for k in group], np.int64)
+        dests = np.array([dest.data.ptr + chunks[k][1] * p.out_width for k in group], np.int64)
+        snappy = metas[0].compression == "SNAPPY"
+        status, first, table, unz = read_chunks(self.fd, view, offsets, sizes, rows, p.optional, p.strings, p.width,
+                                                p.out_width, snappy, raw.data.ptr, dests, lane.unz, lane.page_count)
+        for k, st, row in zip(group, status.tolist(), first.tolist()):
+            if st < 0:
+                raise CorruptChunk(f"column chunk at byte {offsets[group.index(k)]}: "
+                                   f"{_MESSAGES.get(st) or H.ERRORS[st]}")
+            if st == 0:
+                out[k] = None
+                if p.strings and table[row, K.DICT] >= 0:
+                    out[k] = _dictionary(view, table[row], raw.data.ptr, snappy)
+        lane.add_pages(table, unz, self.path)
         lane.send(raw, view)
         lane.held.append(raw)
 
@@ -216,6 +217,48 @@ def chunk_table(chunk, rows, optional, strings, width, out_width, snappy, raw, d
     if values != rows:
         return VALUES, table, 0
     return 0, table, unz
+
+
+_READ_SIGNATURE = types.Tuple((types.int64[::1], types.int64[::1], types.int64[:, ::1], types.int64))(
+    types.int64, types.Array(types.uint8, 1, "C"), types.int64[::1], types.int64[::1], types.int64[::1],
+    types.boolean, types.boolean, types.int64, types.int64, types.boolean, types.int64, types.int64[::1],
+    types.int64, types.int64)
+
+
+@H._jit(_READ_SIGNATURE)
+def read_chunks(fd, view, offsets, sizes, rows, optional, strings, width, out_width, snappy, raw, dests, unz_at,
+                page_at):
+    """Read chunk k (`sizes[k]` bytes at file offset `offsets[k]`) of one column into the next bytes
+    of `view` (on the device at `raw` once sent) with pread, and build its page table (chunk_table;
+    its first row going to address dests[k]), all without the GIL: (each chunk's status, its first
+    row in the table or -1, the tables of the chunks taken, bytes to decompress into)."""
+    n = len(offsets)
+    status, first = np.zeros(n, np.int64), np.full(n, -1, np.int64)
+    parts = [np.empty((0, K.FIELDS), np.int64)]
+    at, unz, pages = 0, 0, 0
+    for k in range(n):
+        got = _PREAD(fd, view.ctypes.data + at, sizes[k], offsets[k])
+        if got != sizes[k]:
+            status[k] = TRUNCATED
+            break
+        st, table, u = chunk_table(view[at : at + sizes[k]], rows[k], optional, strings, width, out_width, snappy,
+                                   raw + at, dests[k], unz_at + unz, page_at + pages)
+        at += sizes[k]
+        status[k] = st
+        if st != 0:
+            if st < 0:
+                break
+            continue
+        first[k] = pages
+        parts.append(table)
+        unz += u
+        pages += len(table)
+    out = np.empty((pages, K.FIELDS), np.int64)
+    row = 0
+    for table in parts:
+        out[row : row + len(table)] = table
+        row += len(table)
+    return status, first, out, unz
 
 
 def _dictionary(view, page: np.ndarray, base: int, snappy: bool) -> pa.Array:
