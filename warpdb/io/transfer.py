@@ -21,7 +21,7 @@ from ..errors import ExecutionError
 from ..kernels import parquet_decode as K
 
 STAGING_BYTES = 16 << 20  # each of a GPU lane's two pinned staging buffers
-GPU_THREADS = 8  # loader threads on the GPU, where the device decodes: more only contend for the GIL
+GPU_THREADS = 4  # loader threads on the GPU, where the device decodes: more only contend for the GIL
 _ALIGN = 256
 
 
