@@ -102,12 +102,12 @@ class PageDecoder:
     def add(self, chunks: list, p: Plan, dest) -> list:
         """Read chunks of one column ((ColumnChunkMetaData, first row, rows)) for decoding into
         their rows of `dest`, the bytes of as many as fit a staging buffer read into one region and
-        sent in one copy: each one's string dictionary (strings), None (numbers) or FALLBACK when
-        pyarrow must read it."""
+        sent in one copy (chunks of one codec at a time): each one's string dictionary (strings), None
+        (numbers) or FALLBACK when pyarrow must read it."""
         out, group, size = [FALLBACK] * len(chunks), [], 0
         for k, (chunk, _, _) in enumerate(chunks):
             n = chunk.total_compressed_size
-            if size + n > self.lane.capacity and group:
+            if group and (size + n > self.lane.capacity or chunk.compression != chunks[group[0]][0].compression):
                 self._read(chunks, group, size, p, dest, out)
                 group, size = [], 0
             if n <= self.lane.capacity:
@@ -154,9 +154,9 @@ def chunk_table(chunk, rows, optional, strings, width, out_width, snappy, raw, d
     """The kernels' page table of a chunk's bytes (`rows` rows; on the device at address `raw`,
     its first row going to address `dest`; its pages numbered from `page_at` in its lane's tables
     and decompressed at offset `unz_at` of its lane's part of the buffer): (0, table, bytes to
-    decompress into), or
-    (FALLEN, ...) when pyarrow must decode it, or (error code, ...) when it is malformed. A string
-    chunk's dictionary page stays in the table (row 0, not decoded there) for the host to read."""
+    decompress into), (FALLEN, ...) when pyarrow must decode it, or (error code, ...) when it is
+    malformed. A string chunk's dictionary page stays in the table (row 0, not decoded there) for
+    the host to read."""
     pages = np.empty((64, H.FIELDS), np.int64)
     found, pos = 0, 0
     while pos < len(chunk):
