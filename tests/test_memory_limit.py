@@ -39,3 +39,21 @@ def test_gpu_query_beyond_the_limit_raises_and_the_connection_goes_on():
     assert "memory_limit=300MB" in str(info.value) and "Join" in str(info.value)
     assert con.sql("SELECT k, count(*) FROM t WHERE k < 3 GROUP BY k ORDER BY k").fetchall() == \
         [(0, 5000), (1, 5000), (2, 5000)]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU with CuPy")
+def test_parquet_loads_draw_on_the_connections_pool(tmp_path):
+    import cupy
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"v": np.arange(2_000_000, dtype=np.int64) % 1000}), path, compression="snappy")
+    con = warpdb.connect(device="gpu", memory_limit="1GB")
+    con.sql(f"create view t as select * from read_parquet('{path}')")
+    default = cupy.get_default_memory_pool().total_bytes()
+    numbers = con.preload("t")
+    assert numbers["device_decode_s"] > 0  # the loader threads' copies of the file bytes and the decoding buffers
+    assert cupy.get_default_memory_pool().total_bytes() == default
+    assert con.memory.pool.total_bytes() >= numbers["bytes"] + numbers["bytes_copied"]
+    assert con.sql("select sum(v) as s from t").fetchall() == [(sum(range(1000)) * 2000,)]

@@ -109,7 +109,7 @@ class Connection:
         self.xp = array_module(device)
         self.device = device
         self.memory = DeviceMemory(self.xp, device, memory_limit)
-        self.cache = PageCache(cache_bytes, host_cache_bytes, transfers(self.xp, device), device)
+        self.cache = PageCache(cache_bytes, host_cache_bytes, transfers(self.xp, device, self.memory.scope), device)
         self.catalog = Catalog(self.cache)
         self._plans: dict[tuple[str, int], tuple] = {}
         self.sync_profile = False

@@ -44,7 +44,7 @@ def run(transfers, jobs: list) -> tuple[list, LoadStats]:
     def call(job):
         lane = lanes.get()
         try:
-            with lane:
+            with lane, transfers.memory_scope():
                 return job(lane)
         finally:
             lanes.put(lane)

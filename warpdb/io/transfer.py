@@ -10,6 +10,7 @@ once the copies are done, the Parquet pages the lanes sent (warpdb.io.parquet_gp
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import time
@@ -25,9 +26,10 @@ GPU_THREADS = 4  # loader threads on the GPU, where the device decodes: more onl
 _ALIGN = 256
 
 
-def transfers(xp, device: str):
-    """The copier of a connection on `device`."""
-    return CudaTransfers(xp) if device == "gpu" else HostTransfers(xp)
+def transfers(xp, device: str, memory_scope=contextlib.nullcontext):
+    """The copier of a connection on `device`; `memory_scope()` is the context in which its loader
+    threads allocate device memory (the connection's pool)."""
+    return CudaTransfers(xp, memory_scope) if device == "gpu" else HostTransfers(xp, memory_scope)
 
 
 class HostLane:
@@ -59,8 +61,8 @@ class HostTransfers:
     kvikio = None
     host_tier = False
 
-    def __init__(self, xp):
-        self.xp = xp
+    def __init__(self, xp, memory_scope=contextlib.nullcontext):
+        self.xp, self.memory_scope = xp, memory_scope
         self.threads = max(1, min(os.cpu_count() or 1, 16))
         self.bytes_copied = 0
         self._pool = None
@@ -232,8 +234,8 @@ class CudaTransfers(HostTransfers):
 
     host_tier = True
 
-    def __init__(self, cp):
-        super().__init__(cp)
+    def __init__(self, cp, memory_scope=contextlib.nullcontext):
+        super().__init__(cp, memory_scope)
         self.threads = min(self.threads, GPU_THREADS)
         self.device_id = cp.cuda.Device().id
         self.kvikio = _kvikio()
