@@ -16,7 +16,7 @@ from ..engine import types as T
 from ..engine.column import Column, from_arrow, host_parts
 from ..engine.types import Kind
 from ..errors import ExecutionError
-from . import dictionaries, load, parquet_gpu
+from . import dictionaries, load
 from .cache import Block, Chunk
 from .formats import open_file
 from .paths import is_url
@@ -262,7 +262,9 @@ def _decode(source, run: list[_Piece], missing: list[_Column], present: list[_Co
 
 def _decode_on_device(run: list[_Piece], present: list[_Column], lane, out: dict, left: dict) -> None:
     """Decode on the device the chunks of `present` it takes, noting each one's dictionary in `out`
-    and removing it from `left`."""
+    and removing it from `left` (numba, which parses the pages, is imported only here: the GPU's)."""
+    from . import parquet_gpu
+
     first = run[0]
     schema = first.meta.schema.to_arrow_schema()
     decoder = None
