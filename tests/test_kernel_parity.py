@@ -415,3 +415,24 @@ def test_send_moves_mixed_arrays_in_one_transfer():
         assert isinstance(d, cp.ndarray) and d.dtype == h.dtype and d.shape == h.shape
         assert d.data.ptr % h.dtype.itemsize == 0
         same(h, d)
+
+
+def test_a_string_function_over_one_dictionary_runs_once_per_query(monkeypatch):
+    import duckdb
+
+    import warpdb
+    from warpdb.engine.physical import strings as st
+    from warpdb.oracle import compare_tables
+
+    table = pa.table({"s": [f"{i:05d}x" for i in range(20_000)], "v": np.arange(20_000)})
+    calls = []
+    original = st.device_substring
+    monkeypatch.setattr(st, "device_substring", lambda *a: calls.append(a[1:]) or original(*a))
+    con = warpdb.connect(device="gpu")
+    con.register("t", table)
+    sql = "select substring(s, 1, 2) as p, v from t where substring(s, 1, 2) >= '05'"
+    got = con.sql(sql).arrow()
+    assert compare_tables(got, duckdb.sql(sql).to_arrow_table(), ordered=False) is None
+    assert got.num_rows == 15_000 and len(calls) == 1  # the filter's result per entry serves the projection
+    con.sql(sql).arrow()
+    assert len(calls) == 2  # once per query, not kept across queries

@@ -109,12 +109,13 @@ def gather_device(col: Column, per_entry) -> Column:
     return Column(T.BOOL, per_entry[col.data], col.valid)
 
 
-def device_substring(xp, col: Column, start: int, length: int | None = None):
+def device_substring(xp, dictionary: pa.Array, start: int, length: int | None = None):
     """substring() of an ASCII dictionary on the GPU when every result fits 7 bytes (else None):
-    the short results are packed into sortable integer keys and re-encoded on the device."""
-    if xp is np or len(col.dictionary) == 0 or start < 0 or (length is not None and length < 0):
+    the short results are packed into sortable integer keys and re-encoded on the device. Gives each
+    entry's code into the (sorted) dictionary of results."""
+    if xp is np or len(dictionary) == 0 or start < 0 or (length is not None and length < 0):
         return None
-    ds = K.device_strings(xp, col.dictionary)
+    ds = K.device_strings(xp, dictionary)
     if not ds.ascii:
         return None
     begin = max(start - 1, 0)
@@ -123,9 +124,13 @@ def device_substring(xp, col: Column, start: int, length: int | None = None):
     if keys is None:
         return None
     distinct, inverse = xp.unique(keys, return_inverse=True)
-    dictionary = K.unpack_strings(xp.asnumpy(distinct))
-    codes = inverse.astype(np.int32).reshape(-1)[col.data]
-    return Column(T.VARCHAR, codes, col.valid, dictionary, True)
+    return inverse.astype(np.int32).reshape(-1), K.unpack_strings(xp.asnumpy(distinct))
+
+
+def gather_substring(col: Column, entries) -> Column:
+    """Row results of device_substring's (codes per entry, result dictionary)."""
+    codes, dictionary = entries
+    return Column(T.VARCHAR, codes[col.data], col.valid, dictionary, True)
 
 
 def gather_strings(xp, col: Column, per_entry: pa.Array) -> Column:
