@@ -97,3 +97,15 @@ class HTTPServer:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+PARQUET_WRITES = [  # pyarrow writer options covering the Parquet page layouts the GPU decoder meets
+    dict(compression="none"),
+    dict(compression="snappy"),
+    dict(compression="snappy", data_page_version="2.0"),
+    dict(compression="snappy", data_page_size=512, dictionary_pagesize_limit=256),
+    dict(compression="snappy", use_dictionary=False),
+    dict(compression="snappy", use_dictionary=["s_few", "s_many", "i64"], data_page_version="2.0", data_page_size=700),
+    dict(compression="none", data_page_size=300, data_page_version="2.0", dictionary_pagesize_limit=2000),
+    dict(compression="zstd"),
+]

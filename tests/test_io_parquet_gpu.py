@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import warpdb
+from tests.io_fixtures import PARQUET_WRITES as WRITES
 from warpdb.errors import ExecutionError
 from warpdb.io import parquet_headers as H
 from warpdb.kernels.backend import gpu_available
@@ -50,16 +51,6 @@ def _table(seed: int, nulls: bool) -> pa.Table:
     })
 
 
-WRITES = [
-    dict(compression="none"),
-    dict(compression="snappy"),
-    dict(compression="snappy", data_page_version="2.0"),
-    dict(compression="snappy", data_page_size=512, dictionary_pagesize_limit=256),
-    dict(compression="snappy", use_dictionary=False),
-    dict(compression="snappy", use_dictionary=["s_few", "s_many", "i64"], data_page_version="2.0", data_page_size=700),
-    dict(compression="none", data_page_size=300, data_page_version="2.0", dictionary_pagesize_limit=2000),
-    dict(compression="zstd"),
-]
 
 
 def _answers_equal(path, expect_device: bool) -> None:
@@ -111,7 +102,7 @@ def _first_data_page(path, column: int) -> int:
     start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
     raw = np.fromfile(path, np.uint8, count=chunk.total_compressed_size, offset=start)
     out = np.empty((16, H.FIELDS), np.int64)
-    n, _, err = H.parse_pages(raw, 0, 1 << 62, out)
+    n, _, err = H.parse_pages(raw, 0, out)
     assert err == 0
     page = next(r for r in out[:n] if r[H.TYPE] == H.DATA_PAGE)
     return start + int(page[H.DATA])

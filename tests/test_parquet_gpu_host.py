@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests import warp_emulation as W
+from tests.io_fixtures import PARQUET_WRITES as WRITES
 from warpdb.engine import types as T
 from warpdb.engine.column import host_parts
 from warpdb.io import parquet_gpu as G
@@ -43,14 +44,6 @@ def _table(seed: int) -> pa.Table:
     })
 
 
-WRITES = [
-    dict(compression="none"),
-    dict(compression="snappy"),
-    dict(compression="snappy", data_page_version="2.0"),
-    dict(compression="snappy", data_page_size=512, dictionary_pagesize_limit=256),
-    dict(compression="snappy", use_dictionary=False),
-    dict(compression="none", data_page_size=300, data_page_version="2.0", dictionary_pagesize_limit=2000),
-]
 
 
 def _decode(path, columns=None, capacity: int = 1 << 14) -> tuple[dict, np.ndarray]:

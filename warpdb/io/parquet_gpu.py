@@ -1,6 +1,7 @@
 """Parquet column chunks decoded on the GPU, the GPU backend's path for local files: a loader job
-reads each chunk's bytes with one pread into its lane's pinned staging buffer and parses the page
-headers there (parquet_headers); the bytes go to the device and, once the load's copies are done,
+preads a column's chunks into its lane's pinned staging buffer and parses their page headers there
+(parquet_headers), one numba call without the GIL for them all; the bytes go to the device in one
+copy and, once the load's copies are done,
 kernels/parquet_decode decompresses and decodes all their pages in one launch (its many warps
 running at once) straight into the columns' blocks (CudaTransfers.finish), so
 the host neither decompresses nor decodes pages, except a string chunk's dictionary page (the
@@ -34,7 +35,6 @@ _PREAD.restype = ctypes.c_ssize_t
 _PREAD.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_ssize_t]
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
 _PHYSICAL = {"INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8}
-_DICTIONARY_ENCODINGS = (H.PLAIN_DICTIONARY, H.RLE_DICTIONARY)
 
 
 class CorruptChunk(ValueError):
@@ -165,7 +165,7 @@ def chunk_table(chunk, rows, optional, strings, width, out_width, snappy, raw, d
             grown[:found] = pages[:found]
             pages = grown
         part = np.empty((64, H.FIELDS), np.int64)
-        n, pos, err = H.parse_pages(chunk, pos, np.int64(1) << 62, part)
+        n, pos, err = H.parse_pages(chunk, pos, part)
         if err:
             return err, np.empty((0, K.FIELDS), np.int64), 0
         pages[found : found + n] = part[:n]

@@ -213,16 +213,15 @@ def _header(buf, pos, end, out, row, stack):
             return -1
 
 
-@_jit(types.UniTuple(types.int64, 3)(_BYTES, types.int64, types.int64, types.int64[:, ::1]))
-def parse_pages(chunk, pos, want, out):
+@_jit(types.UniTuple(types.int64, 3)(_BYTES, types.int64, types.int64[:, ::1]))
+def parse_pages(chunk, pos, out):
     """Parse page headers of `chunk` from `pos` into rows of `out` (see the column constants) until
-    `out` is full, the chunk ends or its data pages hold `want` values: (pages, next position, 0 or
-    an error code). DATA marks where a page's data begins; a page lies wholly inside the chunk."""
+    `out` is full or the chunk ends: (pages, next position, 0 or an error code). DATA marks where a
+    page's data begins; a page lies wholly inside the chunk."""
     end = len(chunk)
     stack = np.zeros((5, _DEPTH), np.int64)
     row = 0
-    seen = 0
-    while row < out.shape[0] and pos < end and seen < want:
+    while row < out.shape[0] and pos < end:
         out[row, :] = -1
         out[row, IS_COMPRESSED] = 1
         pos = _header(chunk, pos, end, out, row, stack)
@@ -237,8 +236,6 @@ def parse_pages(chunk, pos, want, out):
             for c in _NEEDED[kind]:
                 if c >= 0 and out[row, c] < 0:
                     return row, pos, _HEADER
-            if kind != DICTIONARY_PAGE and kind != INDEX_PAGE:
-                seen += out[row, VALUES]
         out[row, DATA] = pos
         pos += size
         row += 1
