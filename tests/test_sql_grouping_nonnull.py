@@ -12,9 +12,10 @@ import pytest
 from conftest import connect_with
 
 import warpdb
+from warpdb.kernels.backend import gpu_available
 from warpdb.oracle import check
 
-N = 5000
+N = 20_000  # above executor.HOST_ROWS, so the GPU runs these aggregates on the device
 
 
 def cents(values, precision: int) -> pa.Array:
@@ -77,7 +78,21 @@ QUERIES = [
     "select kk, count(*), sum(p), avg(y), sum(p * (1 - d)) from nn group by kk",
     "select u, s, sum(x), count(*) from nn where y > 0 group by u, s",
     "select kk, sum(x) from nn group by kk having count(*) > 1",
+    "select d, count(*), sum(x), avg(p) from nn group by d",
+    "select kk, x, count(*), sum(p), avg(y) from nn group by kk, x",
+    "select p, count(*), sum(x) from nn group by p",
+    "select x, w, s, sum(y), avg(p) from nn where y > 0 group by x, w, s",
+    "select u, kk, sum(x), count(*) from nn group by u, kk having count(*) > 1",
+    "select kk, b, d, sum(p * (1 - d)) from nn where x > 0 and b group by kk, b, d",
+    "select nn.kk, side.k, sum(x), count(*) from nn join side on nn.s = side.s group by nn.kk, side.k",
+    "select kk, count(*) from (select kk, x from nn order by x limit 10000) t group by kk",
+    "select nn.s, count(side.k), count(*), sum(x) from nn left join side on nn.s = side.s group by nn.s",
+    ("select c, count(*) from (select nn.kk, count(side.k) as c from nn left join side on nn.s = side.s "
+     "group by nn.kk) t group by c"),
 ]
+"""The queries after `kk ... having count(*) > 1` group by keys whose combinations are many more
+than the rows (or by a decimal of few values): the GPU kernel's hashed (and numbered decimal) keys;
+the last two count a column NULL on a left join's unmatched rows."""
 
 
 @pytest.mark.parametrize("sql", QUERIES)
@@ -90,6 +105,7 @@ def test_grouping_matches_duckdb(con, tables, sql):
     ("select s, f, sum(huge + huge) from nn group by s, f", "add"),
     ("select s, sum(p * p * p) from nn group by s", "mul"),
     ("select kk, sum(huge * 4) from nn group by kk", "mul"),
+    ("select kk, x, sum(huge + huge) from nn group by kk, x", "add"),
 ])
 def test_overflow_is_an_error_like_duckdb(con, tables, sql, op):
     dcon = duckdb.connect()
@@ -99,3 +115,25 @@ def test_overflow_is_an_error_like_duckdb(con, tables, sql, op):
         dcon.sql(sql).fetchall()
     with pytest.raises(warpdb.ExecutionError, match=f"Overflow in {op}"):
         con.sql(sql).fetchall()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU with CuPy")
+@pytest.mark.parametrize("sql,hashed", [
+    ("select kk, x, count(*), sum(p) from nn group by kk, x", True),
+    ("select p, sum(x) from nn where y > 0 group by p", True),
+    ("select u, s, sum(x) from nn group by u, s", False),
+    ("select d, sum(x) from nn group by d", False),
+    ("select nn.s, count(side.k), sum(x) from nn left join side on nn.s = side.s group by nn.s", False),
+])
+def test_gpu_groups_by_hash_when_the_key_combinations_outnumber_the_rows(tables, sql, hashed, monkeypatch):
+    from warpdb.engine.physical import fused_aggregate as fa
+
+    runs = []
+    original = fa._run
+    monkeypatch.setattr(fa, "_run", lambda xp, src, grouping, *a: runs.append(grouping) or original(xp, src, grouping, *a))
+    con = warpdb.connect(device="gpu")
+    for name, t in tables.items():
+        con.register(name, t)
+    check(con, sql, tables, ordered=False)
+    assert [g.hashed is not None for g in runs] == [hashed]

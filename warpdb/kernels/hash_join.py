@@ -94,7 +94,8 @@ def _equal(a: str, sa: KeySide, ra: str, b: str, sb: KeySide, rb: str) -> str:
     return " && ".join(f"(long long){a}v{k}[{ra}] == (long long){b}v{k}[{rb}]" for k in range(len(sa.columns)))
 
 
-_MIX = """
+# The hash every table here uses (splitmix64's finalizer); also the fused aggregate's hashed groups.
+MIX = """
 __device__ __forceinline__ unsigned long long mix(unsigned long long x) {
     x ^= x >> 30; x *= 0xBF58476D1CE4E5B9ull; x ^= x >> 27; x *= 0x94D049BB133111EBull; return x ^ (x >> 31);
 }
@@ -143,7 +144,7 @@ def _build_source(build: KeySide, chain: bool) -> str:
     row of the same key becomes the slot's head and links to the previous head through `next`."""
     br = _row("b", build, "i")
     on_equal = "next[i] = atomicExch(&slots[h], (int)i); break;" if chain else "break;"
-    src = _MIX + f"""
+    src = MIX + f"""
 extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* slots, int* next,
                                       unsigned long long mask) {{
     long long stride = (long long)gridDim.x * blockDim.x;
@@ -173,7 +174,7 @@ def _chain_probe_source(probe: KeySide, build: KeySide) -> str:
     and `multi[0]` = 1 when some row matched more than once; `write` 1: its pairs into `pi`/`bi`
     from offset `counts[j]`."""
     pr = _row("p", probe, "j")
-    src = _MIX + f"""
+    src = MIX + f"""
 extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, {_params("b", build)},
         const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask, int write,
         long long* counts, long long* pi, long long* bi, int* multi) {{
@@ -256,7 +257,7 @@ def _probe_source(probe: KeySide, build: KeySide, mode: str) -> str:
     match exists ("found"), a flag on the matched slot ("mark") or the flag of its slot ("marked")."""
     pr = _row("p", probe, "j")
     hit, store = _MODES[mode]
-    src = _MIX + f"""
+    src = MIX + f"""
 extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_params("b", build)},
         const int* __restrict__ slots, unsigned long long mask, const bool* seen, bool* out) {{
     long long stride = (long long)gridDim.x * blockDim.x;
@@ -310,7 +311,7 @@ def matched_with(xp, probe: KeySide, build: KeySide, condition: str, columns: li
     decl = "".join(f", const {_CTYPES[a.dtype.name]}* __restrict__ {name}" for name, a in columns)
     hit = "out[k] = true;" if flag_build else "out[j] = true; break;"
     pr = _row("p", probe, "j")
-    src = _MIX + f"""
+    src = MIX + f"""
 extern "C" __global__ void hash_matched_with(long long n, {_params("p", probe)}, {_params("b", build)},
         const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask{decl}, bool* out) {{
     long long stride = (long long)gridDim.x * blockDim.x;
