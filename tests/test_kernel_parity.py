@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from warpdb.kernels import backend, gather, hash_join, join, keys, privatized, reduce, sort
+from warpdb.kernels import backend, compact, gather, hash_join, join, keys, privatized, reduce, sort
 from warpdb.kernels import strings as ks
 
 pytestmark = pytest.mark.gpu
@@ -394,6 +394,17 @@ def test_gather_kernels(n, dtype):
     same(*both(lambda xp, a, i: gather.take(xp, a[::2], i // 2), src, idx))
     same(*both(lambda xp, a, i: gather.take(xp, a, i.astype(np.int32)), src, idx))
     same(*both(lambda xp, a, i: gather.take_or(xp, a[:0], i, 0), src, np.full(n, -1, np.int64)))
+
+
+@pytest.mark.parametrize("n", [0, 1, 15, 16, 17, 4095, 4096, 4097, 100_000, 1_000_003])
+@pytest.mark.parametrize("density", [0.0, 0.001, 0.5, 1.0])
+def test_true_rows_matches_flatnonzero(n, density):
+    """Compaction of aligned masks, masks at an odd offset (the unaligned path) and strided views."""
+    rng = np.random.default_rng(n)
+    mask = rng.random(n + 1) < density
+    same(*both(lambda xp, m: compact.true_rows(xp, m[:n]), mask))
+    same(*both(lambda xp, m: compact.true_rows(xp, m[1:]), mask))
+    same(*both(lambda xp, m: compact.true_rows(xp, m[::3]), mask))
 
 
 def test_host_ints_reads_mixed_scalars_in_one_transfer():

@@ -137,7 +137,7 @@ def _aggregate_filtered_scan(plan: Aggregate, ctx: ExecutionContext) -> Batch | 
     out = fused_aggregate.try_aggregate(ctx.ev, plan, batch, scan.filters)
     if out is None:
         timed = _Timed(ctx, scan, scan_ms)
-        batch = batch.filter(ctx.xp, _mask(ctx, scan.filters, batch))
+        batch = _filtered(ctx, scan.filters, batch)
         timed.done(batch.n)
         timed = _Timed(ctx, plan)
         out = step(plan, ctx, batch)
@@ -201,7 +201,7 @@ def _(node: Scan, ctx, *inputs):
     batch = _scan_rows(node, ctx)
     if not node.filters:
         return batch
-    return batch.filter(ctx.xp, _mask(ctx, node.filters, batch))
+    return _filtered(ctx, node.filters, batch)
 
 
 def _scan_rows(node: Scan, ctx) -> Batch:
@@ -228,6 +228,14 @@ def _pruned(node: Scan, ctx):
     return source if keep is None else source.restrict(keep)
 
 
+def _filtered(ctx, conjuncts, batch: Batch) -> Batch:
+    """The rows of `batch` where every conjunct is TRUE; on the GPU selected by one compaction
+    kernel that evaluates the NULL-free comparisons itself."""
+    if ctx.xp is np:
+        return batch.filter(np, _mask(ctx, conjuncts, batch))
+    return batch.take(ctx.xp, fused.selected_rows(ctx.ev, conjuncts, batch), False)
+
+
 def _mask(ctx, conjuncts, batch: Batch):
     """Rows where every conjunct is TRUE; on the GPU the NULL-free comparisons run as one kernel."""
     mask, rest = fused.split_mask(ctx.ev, conjuncts, batch)
@@ -251,7 +259,7 @@ def _(node: Values, ctx, *inputs):
 
 @step.register
 def _(node: Filter, ctx, batch):
-    return batch.filter(ctx.xp, _mask(ctx, [node.predicate], batch))
+    return _filtered(ctx, [node.predicate], batch)
 
 
 @step.register

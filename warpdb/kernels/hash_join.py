@@ -2,9 +2,11 @@
 
 A side is `KeySide`: its key columns (values, valid or None) over base rows, plus an optional row
 index into them (-1 is a NULL row). The build side's rows go into an open-addressing table of row
-numbers (linear probing; a slot is claimed with atomicCAS and keys are compared by reading the
-build columns at the stored row, so any number of key columns works); the probe side looks each
-row up. NULL keys never match. Two operations:
+numbers (linear probing; a slot is claimed with atomicCAS of a 64-bit entry holding the key's
+fingerprint — its hash's high half — over the row number, and keys are compared by reading the
+build columns at the stored row, so any number of key columns works, but only where the
+fingerprints agree: a probe passing other keys' slots reads nothing but the table); the probe side
+looks each row up. NULL keys never match. Two operations:
 
 - `pairs`: every inner pair (probe row, build row) in probe order, with one device round trip.
   Equal build keys are chained from their slot (atomicExch pushes a row in front of the slot's
@@ -96,6 +98,7 @@ def _equal(a: str, sa: KeySide, ra: str, b: str, sb: KeySide, rb: str) -> str:
 
 # The hash every table here uses (splitmix64's finalizer); also the fused aggregate's hashed groups.
 MIX = """
+#define EMPTY 0xFFFFFFFFFFFFFFFFull
 __device__ __forceinline__ unsigned long long mix(unsigned long long x) {
     x ^= x >> 30; x *= 0xBF58476D1CE4E5B9ull; x ^= x >> 27; x *= 0x94D049BB133111EBull; return x ^ (x >> 31);
 }
@@ -125,38 +128,45 @@ def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
 
 def _lookup(probe: KeySide, build: KeySide, indent: int, found: list[str], declare: bool = True) -> str:
     """C statements finding probe row `r`'s slot: linear probing from its hash until an empty slot,
-    or the slot `s` whose build row `br` has equal keys, where the statements `found` run and the
-    search stops. `h` holds the slot reached."""
-    head = f"{'unsigned long long ' if declare else ''}h = {_hash('p', probe, 'r')} & mask;"
+    or the slot whose entry has the row's fingerprint and whose build row `s` (base row `br`) has
+    equal keys, where the statements `found` run and the search stops. `h` holds the slot reached;
+    a slot of another key is passed over by its fingerprint, without reading build columns."""
+    head = [f"unsigned long long hv = {_hash('p', probe, 'r')};",
+            f"{'unsigned long long ' if declare else ''}h = hv & mask;"]
     equal = _equal("p", probe, "r", "b", build, "br")
-    lines = [head, "while (true) {", "    int s = slots[h];", "    if (s == -1) break;",
-             f"    long long br = {_row('b', build, 's')};"]
+    lines = [*head, "while (true) {", "    unsigned long long e = slots[h];", "    if (e == EMPTY) break;",
+             "    int s = (int)(unsigned int)e;", "    if ((e >> 32) == (hv >> 32)) {",
+             f"        long long br = {_row('b', build, 's')};"]
     if len(found) == 1:
-        lines.append(f"    if ({equal}) {{ {found[0]} break; }}")
+        lines.append(f"        if ({equal}) {{ {found[0]} break; }}")
     else:
-        lines += [f"    if ({equal}) {{", *(f"        {line}" for line in found), "        break;", "    }"]
-    lines += ["    h = (h + 1) & mask;", "}"]
+        lines += [f"        if ({equal}) {{", *(f"            {line}" for line in found), "            break;", "        }"]
+    lines += ["    }", "    h = (h + 1) & mask;", "}"]
     return ("\n" + " " * indent).join(lines)
 
 
 def _build_source(build: KeySide, chain: bool) -> str:
-    """Inserts each build row's key: the first row of a key claims a slot; with `chain`, a later
-    row of the same key becomes the slot's head and links to the previous head through `next`."""
+    """Inserts each build row's key: the first row of a key claims a slot (its entry: the hash's
+    high 32 bits, the fingerprint, over the row number); with `chain`, a later row of the same key
+    becomes the slot's head and links to the previous head through `next`."""
     br = _row("b", build, "i")
-    on_equal = "next[i] = atomicExch(&slots[h], (int)i); break;" if chain else "break;"
+    on_equal = "next[i] = (int)(unsigned int)atomicExch(&slots[h], me); break;" if chain else "break;"
     src = MIX + f"""
-extern "C" __global__ void hash_build(long long n, {_params("b", build)}, int* slots, int* next,
+extern "C" __global__ void hash_build(long long n, {_params("b", build)}, unsigned long long* slots, int* next,
                                       unsigned long long mask) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += stride) {{
         long long r = {br};
         if (!({_valid("b", build, "r")})) continue;
-        unsigned long long h = {_hash("b", build, "r")} & mask;
+        unsigned long long hv = {_hash("b", build, "r")};
+        unsigned long long h = hv & mask, me = (hv & 0xFFFFFFFF00000000ull) | (unsigned int)i;
         while (true) {{
-            int prev = atomicCAS(&slots[h], -1, (int)i);
-            if (prev == -1) break;
-            long long pr = {_row("b", build, "prev")};
-            if ({_equal("b", build, "pr", "b", build, "r")}) {{ {on_equal} }}
+            unsigned long long prev = atomicCAS(&slots[h], EMPTY, me);
+            if (prev == EMPTY) break;
+            if ((prev >> 32) == (hv >> 32)) {{
+                long long pr = {_row("b", build, "(int)(unsigned int)prev")};
+                if ({_equal("b", build, "pr", "b", build, "r")}) {{ {on_equal} }}
+            }}
             h = (h + 1) & mask;
         }}
     }}
@@ -176,7 +186,7 @@ def _chain_probe_source(probe: KeySide, build: KeySide) -> str:
     pr = _row("p", probe, "j")
     src = MIX + f"""
 extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, {_params("b", build)},
-        const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask, int write,
+        const unsigned long long* __restrict__ slots, const int* __restrict__ next, unsigned long long mask, int write,
         long long* counts, long long* pi, long long* bi, int* multi) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
@@ -212,7 +222,7 @@ def _grid(n: int) -> tuple[int]:
 def _table(xp, build: KeySide, chain: bool):
     """The build side's slot table (and its `next` links when `chain`) and the table's mask."""
     capacity = 1 << max(4, (2 * build.n - 1).bit_length())
-    slots = minus_ones(xp, capacity, np.int32)
+    slots = minus_ones(xp, capacity, np.int64)
     nxt = minus_ones(xp, build.n if chain else 1, np.int32)
     mask = np.uint64(capacity - 1)
     _build_kernel(xp, build, chain)(_grid(build.n), (_BLOCK,), (np.int64(build.n), *_args(xp, build), slots, nxt, mask))
@@ -259,7 +269,7 @@ def _probe_source(probe: KeySide, build: KeySide, mode: str) -> str:
     hit, store = _MODES[mode]
     src = MIX + f"""
 extern "C" __global__ void hash_probe(long long n, {_params("p", probe)}, {_params("b", build)},
-        const int* __restrict__ slots, unsigned long long mask, const bool* seen, bool* out) {{
+        const unsigned long long* __restrict__ slots, unsigned long long mask, const bool* seen, bool* out) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
         long long r = {pr};
@@ -313,7 +323,7 @@ def matched_with(xp, probe: KeySide, build: KeySide, condition: str, columns: li
     pr = _row("p", probe, "j")
     src = MIX + f"""
 extern "C" __global__ void hash_matched_with(long long n, {_params("p", probe)}, {_params("b", build)},
-        const int* __restrict__ slots, const int* __restrict__ next, unsigned long long mask{decl}, bool* out) {{
+        const unsigned long long* __restrict__ slots, const int* __restrict__ next, unsigned long long mask{decl}, bool* out) {{
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
         long long r = {pr};

@@ -5,6 +5,7 @@ Pair outputs are int64 index arrays ``(li, ri)`` ordered by left row, then right
 from __future__ import annotations
 
 from warpdb.kernels.backend import bincount, host_ints, stable_argsort
+from warpdb.kernels.compact import true_rows
 
 
 def _empty(xp):
@@ -19,7 +20,7 @@ def _expand(xp, counts):
     """
     starts = xp.cumsum(counts) - counts
     total = int(starts[-1] + counts[-1]) if counts.shape[0] else 0
-    rows = xp.nonzero(counts)[0].astype(xp.int64, copy=False)
+    rows = true_rows(xp, counts != 0)
     steps = xp.zeros(total, dtype=xp.int64)
     steps[starts[rows]] = xp.diff(rows, prepend=0)
     owner = xp.cumsum(steps)
@@ -42,8 +43,8 @@ def _match_ranges(xp, lid, rid):
     if g == 0 or int(counts_r.max()) <= 1:
         order = xp.empty(nr, dtype=xp.int64)
         pos = xp.where(rvalid, starts_r[xp.where(rvalid, rid, 0)] if g else 0, xp.arange(nr) - nr)
-        nulls = xp.nonzero(~rvalid)[0].astype(xp.int64, copy=False)
-        order[pos[rvalid]] = xp.nonzero(rvalid)[0]
+        nulls = true_rows(xp, ~rvalid)
+        order[pos[rvalid]] = true_rows(xp, rvalid)
         order[:n_null] = nulls
     else:
         order = stable_argsort(xp, rid)
@@ -93,7 +94,7 @@ def unique_build_pairs(xp, probe, build):
         return None
     table[g] = -1
     hit = table[xp.where(probe >= 0, probe, g)]
-    pi = xp.nonzero(hit >= 0)[0].astype(xp.int64, copy=False)
+    pi = true_rows(xp, hit >= 0)
     return pi, hit[pi]
 
 
@@ -114,7 +115,7 @@ def full_pairs(xp, lid, rid):
     li, ri = left_pairs(xp, lid, rid)
     hit = xp.zeros(rid.shape[0], dtype=bool)
     hit[ri[ri >= 0]] = True
-    extra = xp.nonzero(~hit)[0].astype(xp.int64, copy=False)
+    extra = true_rows(xp, ~hit)
     return (xp.concatenate([li, xp.full(extra.shape[0], -1, dtype=xp.int64)]),
             xp.concatenate([ri, extra]))
 

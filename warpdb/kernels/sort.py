@@ -7,6 +7,7 @@ first or last regardless of direction.  Ties keep input order.
 from __future__ import annotations
 
 from warpdb.kernels.backend import stable_argsort
+from warpdb.kernels.compact import true_rows
 from warpdb.kernels.keys import INT64_MAX, INT64_MIN, normalize_valid, ordered_int64
 
 _PACK_LIMIT = 2**63 - 1  # largest packed cardinality of adjacent keys (fits int64)
@@ -94,6 +95,6 @@ def top_k_indices(xp, keys, k):
         return _lexsort(xp, cols, n)[:k]
     first = cols[0]
     threshold = xp.partition(first, k - 1)[k - 1]
-    cand = xp.nonzero(first <= threshold)[0].astype(xp.int64, copy=False)
+    cand = true_rows(xp, first <= threshold)
     sub = _lexsort(xp, [c[cand] for c in cols], cand.shape[0])
     return cand[sub[:k]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 
 from ...errors import ExecutionError
-from . import (factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters, share_subplans,
-               top_k)
+from . import (distinct_aggregates, factor_or, fold_constants, join_keys, order_joins, prune_columns, pushdown_filters,
+               share_subplans, top_k)
 
 RULES = [
     ("fold_constants", fold_constants.apply),
@@ -14,6 +14,7 @@ RULES = [
     ("order_joins", order_joins.apply),
     ("pushdown_filters_again", pushdown_filters.apply_and_sink),
     ("join_keys", join_keys.apply),
+    ("distinct_aggregates", distinct_aggregates.apply),
     ("prune_columns", prune_columns.apply),
     ("top_k", top_k.apply),
     ("share_subplans", share_subplans.apply),

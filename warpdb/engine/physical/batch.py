@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...kernels import compact as C
 from ...kernels import gather as G
 from ...kernels.backend import fetch, send
 from ..column import Column
@@ -74,7 +75,7 @@ class Batch:
         return Batch(None, int(idx.shape[0]), xp, src)
 
     def filter(self, xp, mask) -> "Batch":
-        rows = xp.nonzero(mask)[0].astype(xp.int64, copy=False)
+        rows = C.true_rows(xp, mask)
         return self.take(xp, rows, has_null_rows=False)
 
     def with_column(self, cid: int, col: Column) -> "Batch":

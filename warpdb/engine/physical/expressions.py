@@ -6,6 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import ExecutionError
+from ...kernels import compact as C
 from .. import types as T
 from ..column import Column, constant
 from ..expr import Call, Case, Cast, ColRef, Expr, Lit
@@ -345,9 +346,9 @@ class Evaluator:
         branches = [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 2)] + [(None, args[-1])]
         for cond, value in branches:
             take = undecided if cond is None else (self.predicate(cond, batch) & undecided)
-            if not bool(take.any()):
+            rows = C.true_rows(xp, take)
+            if rows.shape[0] == 0:
                 continue
-            rows = xp.nonzero(take)[0]
             v = self.eval(value, batch.take(xp, rows)) if not isinstance(value, (Lit, ColRef)) else self.eval(value, batch).take(xp, rows)
             data[rows] = v.data
             valid[rows] = v.valid_mask(xp)

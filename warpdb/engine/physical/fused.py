@@ -1,12 +1,15 @@
-"""Fused predicates on the GPU: the NULL-free numeric comparisons of a filter become one CUDA
-elementwise kernel (compiled once per shape, cached by its source) instead of one array pass per
-comparison and per AND. Conjuncts it cannot take (NULLable inputs, strings, floats, casts,
-arithmetic) are evaluated as before and ANDed with its mask; the answers are the same either way.
+"""Fused predicates on the GPU: the NULL-free numeric comparisons of a filter become part of one
+generated CUDA kernel (compiled once per shape, cached by its source) instead of one array pass
+per comparison and per AND — the stream compaction kernel that selects the filter's rows
+(`selected_rows`), or an elementwise mask (`split_mask`). Conjuncts it cannot take (NULLable
+inputs, strings, floats, casts, arithmetic) are evaluated as before and ANDed in; the answers are
+the same either way.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ...kernels import compact as C
 from ...kernels.jit import compiled
 from .. import types as T
 from ..expr import Call, ColRef, Expr, Lit
@@ -96,10 +99,8 @@ def _literal(e: Lit) -> str | None:
     return None
 
 
-def split_mask(ev, conjuncts, batch: Batch):
-    """(mask of the conjuncts fused into one GPU kernel or None, the conjuncts left over)."""
-    if ev.xp is np or batch.n == 0:
-        return None, list(conjuncts)
+def _split(ev, conjuncts, batch: Batch):
+    """(the PredicateSource of the conjuncts it takes, their C texts, the conjuncts left over)."""
     src, fused, rest = PredicateSource(ev, batch), [], []
     for c in conjuncts:
         text = src.expr(c) if c.cids() else None
@@ -107,6 +108,14 @@ def split_mask(ev, conjuncts, batch: Batch):
             rest.append(c)
         else:
             fused.append(text)
+    return src, fused, rest
+
+
+def split_mask(ev, conjuncts, batch: Batch):
+    """(mask of the conjuncts fused into one GPU kernel or None, the conjuncts left over)."""
+    if ev.xp is np or batch.n == 0:
+        return None, list(conjuncts)
+    src, fused, rest = _split(ev, conjuncts, batch)
     if not fused:
         return None, rest
     arrays = [a for _, a in src.params.values()]
@@ -115,3 +124,18 @@ def split_mask(ev, conjuncts, batch: Batch):
     kernel = compiled(("predicate", params, body),
                       lambda: ev.xp.ElementwiseKernel(params, "bool out", body, "warpdb_predicate"))
     return kernel(*arrays), rest
+
+
+def selected_rows(ev, conjuncts, batch: Batch):
+    """On the GPU, the positions of the rows where every conjunct is TRUE: the NULL-free comparisons
+    are evaluated inside the compaction kernel (no mask is written), the other conjuncts' mask
+    (evaluated as before) is read there."""
+    src, fused, rest = _split(ev, conjuncts, batch)
+    columns = [(name, ev.xp.ascontiguousarray(a)) for name, a in src.params.values()]
+    if rest:
+        mask = ev.predicate(rest[0], batch)
+        for pred in rest[1:]:
+            mask = mask & ev.predicate(pred, batch)
+        columns.append(("rest", mask))
+        fused.append("rest")
+    return C.rows_where(ev.xp, batch.n, " && ".join(fused), columns)

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from ...errors import ExecutionError
+from ...kernels import compact as C
 from ...kernels import gather as G
 from ...kernels import reduce as R
 from ...kernels.backend import fetch, host_ints, minus_ones
@@ -485,7 +486,7 @@ def _device_limits(xp):
 
 def _finish(xp, node, grouping: _Grouping, plan, table, width, batch: Batch) -> Batch:
     counts = table[:, 0].view(xp.int64)
-    rows = xp.nonzero(counts > 0)[0] if grouping.keys else xp.zeros(1, dtype=xp.int64)
+    rows = C.true_rows(xp, counts > 0) if grouping.keys else xp.zeros(1, dtype=xp.int64)
     cnt = counts[rows]
     if grouping.hashed is None:
         out = {cid: (col, None, False) for cid, col in _numbered_keys(xp, node, grouping, rows).items()}

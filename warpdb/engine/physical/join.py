@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ExecutionError, OutOfMemory
+from ...kernels import compact as C
 from ...kernels import hash_join as H
 from ...kernels import join as J
 from ...kernels import keys as K
@@ -145,7 +146,7 @@ def _matched_pairs(xp, big, small):
     if pairs is not None:
         return pairs[1], pairs[0]
     if big.shape[0] > PREFILTER_RATIO * small.shape[0]:
-        keep = xp.nonzero(J.semi_mask(xp, big, small))[0].astype(xp.int64, copy=False)
+        keep = C.true_rows(xp, J.semi_mask(xp, big, small))
         bi, si = J.inner_pairs(xp, big[keep], small)
         return keep[bi], si
     return J.inner_pairs(xp, big, small)
@@ -159,7 +160,7 @@ def _combine(xp, left: Batch, right: Batch, li, ri, lneg=None, rneg=None) -> Bat
 def _unmatched(xp, idx, n):
     seen = xp.zeros(n, bool)
     seen[idx[idx >= 0]] = True
-    return xp.nonzero(~seen)[0].astype(np.int64)
+    return C.true_rows(xp, ~seen)
 
 
 def join(ev, node, left: Batch, right: Batch) -> Batch:
