@@ -76,3 +76,7 @@ def test_distinct_aggregates_become_two_group_bys(tables, sql):
 @pytest.mark.parametrize("sql", KEPT)
 def test_other_aggregates_are_left_alone(tables, sql):
     assert _aggregates(connect_with(tables), sql) == 1
+
+
+def test_a_plan_without_columns_passes_the_rule():
+    assert connect_with({}).sql("select").arrow().num_columns == 0

@@ -13,7 +13,7 @@ _FUNCS = ("count", "sum", "avg", "min", "max")
 
 
 def apply(plan: Plan) -> Plan:
-    next_cid = [1 + max(f.cid for node in plan.walk() for f in node.schema)]
+    next_cid = [1 + max((f.cid for node in plan.walk() for f in node.schema), default=0)]
     return transform_up(plan, lambda node: _split(node, next_cid))
 
 
