@@ -407,6 +407,17 @@ def test_true_rows_matches_flatnonzero(n, density):
     same(*both(lambda xp, m: compact.true_rows(xp, m[::3]), mask))
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_civil_from_days_kernel_matches_numpy(dtype):
+    from warpdb.engine.physical import datetime as dt
+
+    rng = np.random.default_rng(4)
+    days = np.concatenate([rng.integers(-800_000, 800_000, 100_000), [-719469, -719468, -1, 0, 59, 60, 2_932_896]])
+    want, got = both(lambda xp, d: dt.civil_from_days(xp, d), days.astype(dtype))
+    for w, g in zip(want, got):
+        same(w, g)
+
+
 def test_host_ints_reads_mixed_scalars_in_one_transfer():
     a = cp.asarray(np.array([-(2**40), 7], np.int64))
     b = cp.asarray(np.array([3, -9], np.int32))

@@ -14,7 +14,7 @@ from .expr import ColRef
 from .literals import to_python
 from .logical import Aggregate, Distinct, Filter, Join, Limit, Plan, Project, Reuse, Scan, SetOp, Shared, Sort, Values
 from .physical import aggregate as agg_op
-from .physical import fused, fused_aggregate, key_filter
+from .physical import fused, fused_aggregate, fused_values, key_filter
 from .physical import join as join_op
 from .physical import setops, streamed
 from .physical import sort as sort_op
@@ -262,9 +262,15 @@ def _(node: Filter, ctx, batch):
     return _filtered(ctx, [node.predicate], batch)
 
 
+def _projected(ctx, e, batch: Batch):
+    """A computed projection: on the GPU one generated kernel when it fits (`fused_values`)."""
+    col = fused_values.evaluate(ctx.ev, e, batch)
+    return ctx.ev.eval(e, batch) if col is None else col
+
+
 @step.register
 def _(node: Project, ctx, batch):
-    src = {f.cid: batch.source(e.cid) if isinstance(e, ColRef) else (ctx.ev.eval(e, batch), None, False)
+    src = {f.cid: batch.source(e.cid) if isinstance(e, ColRef) else (_projected(ctx, e, batch), None, False)
            for f, e in zip(node.schema, node.exprs)}
     return Batch(None, batch.n, ctx.xp, src)
 

@@ -116,9 +116,9 @@ def _build_kernel(xp, build: KeySide, chain: bool):
                     lambda: xp.RawKernel(_build_source(build, chain), "hash_build"))
 
 
-def _chain_probe_kernel(xp, probe: KeySide, build: KeySide):
-    return compiled(("hash_chain_probe", _signature(probe), _signature(build)),
-                    lambda: xp.RawKernel(_chain_probe_source(probe, build), "hash_chain_probe"))
+def _heads_kernel(xp, probe: KeySide, build: KeySide):
+    return compiled(("hash_heads", _signature(probe), _signature(build)),
+                    lambda: xp.RawKernel(_heads_source(probe, build), "hash_heads"))
 
 
 def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
@@ -175,41 +175,93 @@ extern "C" __global__ void hash_build(long long n, {_params("b", build)}, unsign
     return src
 
 
-_CHAIN_COUNT_OR_WRITE = ["head = s;", "for (int k = s; k != -1; k = next[k]) {",
-                         "    if (write) { pi[at + found] = j; bi[at + found] = k; }", "    ++found;", "}"]
+_ROWS_PER_BLOCK = 4096  # the pair kernels' block: 16 steps of 256 consecutive probe rows
 
 
-def _chain_probe_source(probe: KeySide, build: KeySide) -> str:
-    """`write` 0: each probe row's match count into `counts` and its chain head (or -1) into `pi`,
-    and `multi[0]` = 1 when some row matched more than once; `write` 1: its pairs into `pi`/`bi`
-    from offset `counts[j]`."""
+def _heads_source(probe: KeySide, build: KeySide) -> str:
+    """Each probe row's chain head (the first build row with its key, or -1) into `heads`, and
+    each block's number of pairs (its rows' chain lengths summed) into `counts`."""
     pr = _row("p", probe, "j")
+    found = ["head = s;", "for (int k = s; k != -1; k = next[k]) ++found;"]
     src = MIX + f"""
-extern "C" __global__ void hash_chain_probe(long long n, {_params("p", probe)}, {_params("b", build)},
-        const unsigned long long* __restrict__ slots, const int* __restrict__ next, unsigned long long mask, int write,
-        long long* counts, long long* pi, long long* bi, int* multi) {{
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {{
+extern "C" __global__ void hash_heads(long long n, {_params("p", probe)}, {_params("b", build)},
+        const unsigned long long* __restrict__ slots, const int* __restrict__ next, unsigned long long mask,
+        int* __restrict__ heads, long long* __restrict__ counts) {{
+    __shared__ long long sums[8];
+    long long total = 0;
+    for (int step = 0; step < 16; ++step) {{
+        long long j = (long long)blockIdx.x * {_ROWS_PER_BLOCK} + step * 256 + threadIdx.x;
+        if (j >= n) break;
         long long r = {pr};
-        long long at = write ? counts[j] : 0;
         long long found = 0;
         int head = -1;
         if ({_valid("p", probe, "r")}) {{
-            {_lookup(probe, build, 12, _CHAIN_COUNT_OR_WRITE)}
+            {_lookup(probe, build, 12, found)}
         }}
-        if (!write) {{ counts[j] = found; pi[j] = head; if (found > 1) multi[0] = 1; }}
+        heads[j] = head;
+        total += found;
+    }}
+    for (int d = 16; d > 0; d >>= 1) total += __shfl_down_sync(0xFFFFFFFFu, total, d);
+    if ((threadIdx.x & 31) == 0) sums[threadIdx.x >> 5] = total;
+    __syncthreads();
+    if (threadIdx.x == 0) {{
+        long long block = 0;
+        for (int w = 0; w < 8; ++w) block += sums[w];
+        counts[blockIdx.x] = block;
     }}
 }}
 """
     return src
 
 
-_COMPACT = r"""
-extern "C" __global__ void hash_compact(long long n, const long long* __restrict__ counts,
-        const long long* __restrict__ ends, const long long* __restrict__ heads, long long* pi, long long* bi) {
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < n; j += stride) {
-        if (counts[j]) { long long k = ends[j] - 1; pi[k] = j; bi[k] = heads[j]; }
+# Each probe row's pairs (the row, each build row of its chain) written from its place in probe
+# order: the block's offset (`ends` of the blocks before) plus the pairs of the block's earlier rows,
+# found by a scan of the rows' chain lengths (per 256-row step: warp shuffles, then the steps' and
+# warps' totals scanned in shared memory).
+_PAIRS_WRITE = r"""
+extern "C" __global__ void hash_pairs_write(long long n, const int* __restrict__ heads, const int* __restrict__ next,
+        const long long* __restrict__ ends, long long* __restrict__ pi, long long* __restrict__ bi) {
+    __shared__ long long ranks[16 * 8];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    long long base = (long long)blockIdx.x * 4096;
+    int head[16];
+    long long count[16], incl[16];
+    #pragma unroll
+    for (int k = 0; k < 16; ++k) {
+        long long j = base + k * 256 + threadIdx.x;
+        head[k] = j < n ? heads[j] : -1;
+        long long c = 0;
+        for (int s = head[k]; s != -1; s = next[s]) ++c;
+        count[k] = c;
+        long long x = c;
+        for (int d = 1; d < 32; d <<= 1) {
+            long long v = __shfl_up_sync(0xFFFFFFFFu, x, d);
+            if (lane >= d) x += v;
+        }
+        incl[k] = x;
+        if (lane == 31) ranks[k * 8 + warp] = x;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        long long v0 = ranks[4 * lane], v1 = ranks[4 * lane + 1], v2 = ranks[4 * lane + 2], v3 = ranks[4 * lane + 3];
+        long long mine = v0 + v1 + v2 + v3, x = mine;
+        for (int d = 1; d < 32; d <<= 1) {
+            long long v = __shfl_up_sync(0xFFFFFFFFu, x, d);
+            if (lane >= d) x += v;
+        }
+        long long excl = x - mine;
+        ranks[4 * lane] = excl;
+        ranks[4 * lane + 1] = excl + v0;
+        ranks[4 * lane + 2] = excl + v0 + v1;
+        ranks[4 * lane + 3] = excl + v0 + v1 + v2;
+    }
+    __syncthreads();
+    long long at = blockIdx.x ? ends[blockIdx.x - 1] : 0;
+    #pragma unroll
+    for (int k = 0; k < 16; ++k) {
+        long long pos = at + ranks[k * 8 + warp] + incl[k] - count[k];
+        long long j = base + k * 256 + threadIdx.x;
+        for (int s = head[k]; s != -1; s = next[s]) { pi[pos] = j; bi[pos] = s; ++pos; }
     }
 }
 """
@@ -230,27 +282,24 @@ def _table(xp, build: KeySide, chain: bool):
 
 
 def pairs(xp, probe: KeySide, build: KeySide):
-    """Every inner pair `(pi, bi)` (int64) in probe order. When each probe row matches at most one
-    build row, the pairs come from the counting probe (one probe pass); otherwise a second probe
-    writes them, a probe row's matches in chain order."""
+    """Every inner pair `(pi, bi)` (int64) in probe order, a probe row's matches in chain order:
+    one probe pass notes each row's chain head and counts each block's pairs; a prefix sum of the
+    block counts (one round trip, for the total) places the blocks, and a second pass, reading
+    only the heads and chains, writes each row's pairs at its place."""
     empty = xp.zeros(0, dtype=np.int64)
     if probe.n == 0 or build.n == 0:
         return empty, empty.copy()
     slots, nxt, mask = _table(xp, build, chain=True)
-    probe_kernel = _chain_probe_kernel(xp, probe, build)
-    counts, heads = xp.empty(probe.n, dtype=np.int64), xp.empty(probe.n, dtype=np.int64)
-    multi = xp.zeros(1, dtype=np.int32)
-    args = (np.int64(probe.n), *_args(xp, probe), *_args(xp, build), slots, nxt, mask)
-    probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(0), counts, heads, empty, multi))
+    blocks = -(-probe.n // _ROWS_PER_BLOCK)
+    heads, counts = xp.empty(probe.n, dtype=np.int32), xp.empty(blocks, dtype=np.int64)
+    _heads_kernel(xp, probe, build)((blocks,), (256,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build),
+                                                        slots, nxt, mask, heads, counts))
     ends = xp.cumsum(counts)
-    total, repeated = host_ints(xp, ends[-1], multi[0])
+    (total,) = host_ints(xp, ends[-1])
     pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
-    if not repeated:
-        if total:
-            kernel = compiled(_COMPACT, lambda: xp.RawKernel(_COMPACT, "hash_compact"))
-            kernel(_grid(probe.n), (_BLOCK,), (np.int64(probe.n), counts, ends, heads, pi, bi))
-    else:
-        probe_kernel(_grid(probe.n), (_BLOCK,), (*args, np.int32(1), ends - counts, pi, bi, multi))
+    if total:
+        kernel = compiled(_PAIRS_WRITE, lambda: xp.RawKernel(_PAIRS_WRITE, "hash_pairs_write"))
+        kernel((blocks,), (256,), (np.int64(probe.n), heads, nxt, ends, pi, bi))
     return pi, bi
 
 

@@ -1,13 +1,34 @@
 """Calendar arithmetic on day numbers and microseconds, vectorized (proleptic Gregorian)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ...errors import ExecutionError
+from ...kernels.jit import compiled
 
 US_PER_DAY = 86_400_000_000
 
 
+_CIVIL = """
+long long z = (long long)days + 719468;
+long long era = (z >= 0 ? z : z - 146096) / 146097;
+long long doe = z - era * 146097;
+long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+long long mp = (5 * doy + 2) / 153;
+d = doy - (153 * mp + 2) / 5 + 1;
+m = mp < 10 ? mp + 3 : mp - 9;
+y = yoe + era * 400 + (m <= 2);
+"""
+
+
 def civil_from_days(xp, days):
-    """(year, month, day) arrays of day numbers since 1970-01-01 (H. Hinnant's algorithm)."""
+    """(year, month, day) int64 arrays of day numbers since 1970-01-01 (H. Hinnant's algorithm);
+    on the GPU one elementwise kernel."""
+    if xp is not np:
+        kernel = compiled("civil_from_days", lambda: xp.ElementwiseKernel(
+            "T days", "int64 y, int64 m, int64 d", _CIVIL, "warpdb_civil_from_days"))
+        return kernel(days)
     z = days.astype(xp.int64) + 719468
     era = xp.floor_divide(z, 146097)
     doe = z - era * 146097
@@ -47,13 +68,16 @@ def extract(xp, part: str, values, is_timestamp: bool):
     if is_timestamp:
         days, rem = split_timestamp(xp, values)
     else:
-        days, rem = values.astype(xp.int64), xp.zeros(values.shape[0], xp.int64)
+        days, rem = values.astype(xp.int64, copy=False), None
     if part in ("hour", "minute", "second"):
+        if rem is None:
+            return xp.zeros(values.shape[0], xp.int64)
         div = {"hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000}[part]
         mod = {"hour": 24, "minute": 60, "second": 60}[part]
         return (rem // div) % mod
     if part == "epoch":
-        return days.astype(xp.float64) * 86400.0 + rem.astype(xp.float64) / 1e6
+        seconds = days.astype(xp.float64) * 86400.0
+        return seconds if rem is None else seconds + rem.astype(xp.float64) / 1e6
     if part == "dow":
         return (days + 4) % 7
     y, m, d = civil_from_days(xp, days)
