@@ -1,7 +1,8 @@
 """Projected integer and decimal expressions over NULL-free columns: the shape the GPU evaluates as
 one generated kernel per expression (physical.fused_values) — arithmetic, casts, CASE, columns
 read through join and sort row indices — with DuckDB's answers and overflow errors on every
-backend; expressions over NULLable columns or a left join's unmatched rows take the general path."""
+backend; expressions over NULLable columns or a left join's unmatched rows, negations and decimal
+rescales past 18 digits take the general path."""
 from __future__ import annotations
 
 import decimal
@@ -13,6 +14,7 @@ import pytest
 from conftest import connect_with
 
 import warpdb
+from warpdb.kernels.backend import gpu_available
 from warpdb.oracle import check
 
 N = 20_000  # above executor.HOST_ROWS, so the GPU evaluates these on the device
@@ -41,9 +43,10 @@ def con(tables):
 
 
 QUERIES = [
-    "select f.k, p * (1 - d) as volume, p * (1 - d) - dim.c * q as amount from f join dim on f.k = dim.k",
+    "select f.k, p * (1 - d) as volume, p * (1 - d) - dim.c * d as amount from f join dim on f.k = dim.k",
     "select k * 3 + q, q - k, cast(q as bigint) * 1000000 from f",
-    "select case when q > 25 then p * q when s = 'x' then p else -p end from f",
+    "select case when q > 25 then p * q when s = 'x' then p else p * 2 end from f",
+    "select case when q > 25 then p * q else -p end, dim.c * q - p * (1 - d) from f join dim on f.k = dim.k",
     "select p * (1 - d) * (1 + d) from f where q < 10",
     "select k, q * 2 from (select * from f order by p limit 15000) t",
     "select f.k, dim.c * 2 from f left join dim on f.k = dim.k",
@@ -65,3 +68,20 @@ def test_overflow_is_an_error_like_duckdb(con, tables, sql, op):
         dcon.sql(sql).fetchall()
     with pytest.raises(warpdb.ExecutionError, match=f"Overflow in {op}"):
         con.sql(sql).fetchall()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU with CuPy")
+@pytest.mark.parametrize("sql,fused", [(QUERIES[0], [True, True]), (QUERIES[2], [True]), (QUERIES[3], [False, False]),
+                                       (QUERIES[6], [False]), (QUERIES[7], [False])])
+def test_gpu_takes_the_kernel_when_the_columns_have_no_nulls(tables, sql, fused, monkeypatch):
+    from warpdb.engine.physical import fused_values
+
+    runs = []
+    original = fused_values.evaluate
+    monkeypatch.setattr(fused_values, "evaluate", lambda *a: runs.append(original(*a)) or runs[-1])
+    con = warpdb.connect(device="gpu")
+    for name, t in tables.items():
+        con.register(name, t)
+    check(con, sql, tables, ordered=False)
+    assert [r is not None for r in runs] == fused

@@ -126,12 +126,13 @@ def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
                     lambda: xp.RawKernel(_probe_source(probe, build, mode), "hash_probe"))
 
 
-def _lookup(probe: KeySide, build: KeySide, indent: int, found: list[str], declare: bool = True) -> str:
+def _lookup(probe: KeySide, build: KeySide, indent: int, found: list[str], declare: bool = True,
+            hashed: str | None = None) -> str:
     """C statements finding probe row `r`'s slot: linear probing from its hash until an empty slot,
     or the slot whose entry has the row's fingerprint and whose build row `s` (base row `br`) has
     equal keys, where the statements `found` run and the search stops. `h` holds the slot reached;
     a slot of another key is passed over by its fingerprint, without reading build columns."""
-    head = [f"unsigned long long hv = {_hash('p', probe, 'r')};",
+    head = [f"unsigned long long hv = {hashed or _hash('p', probe, 'r')};",
             f"{'unsigned long long ' if declare else ''}h = hv & mask;"]
     equal = _equal("p", probe, "r", "b", build, "br")
     lines = [*head, "while (true) {", "    unsigned long long e = slots[h];", "    if (e == EMPTY) break;",
@@ -179,28 +180,44 @@ _ROWS_PER_BLOCK = 4096  # the pair kernels' block: 16 steps of 256 consecutive p
 
 
 def _heads_source(probe: KeySide, build: KeySide) -> str:
-    """Each probe row's chain head (the first build row with its key, or -1) into `heads`, and
-    each block's number of pairs (its rows' chain lengths summed) into `counts`."""
+    """Each probe row's chain head (the first build row with its key, or -1) into `heads`, each
+    block's number of pairs (its rows' chain lengths summed) into `counts`, and `multi[0]` = 1 when
+    some row has more than one match. A thread first reads its 16 rows' keys and hashes them (the
+    loads in flight together), then looks them up."""
     pr = _row("p", probe, "j")
     found = ["head = s;", "for (int k = s; k != -1; k = next[k]) ++found;"]
     src = MIX + f"""
 extern "C" __global__ void hash_heads(long long n, {_params("p", probe)}, {_params("b", build)},
         const unsigned long long* __restrict__ slots, const int* __restrict__ next, unsigned long long mask,
-        int* __restrict__ heads, long long* __restrict__ counts) {{
+        int* __restrict__ heads, long long* __restrict__ counts, int* __restrict__ multi) {{
     __shared__ long long sums[8];
-    long long total = 0;
+    long long base = (long long)blockIdx.x * {_ROWS_PER_BLOCK};
+    long long rows[16];
+    unsigned long long hashes[16];
+    #pragma unroll
     for (int step = 0; step < 16; ++step) {{
-        long long j = (long long)blockIdx.x * {_ROWS_PER_BLOCK} + step * 256 + threadIdx.x;
-        if (j >= n) break;
-        long long r = {pr};
+        long long j = base + step * 256 + threadIdx.x;
+        long long r = j < n ? {pr} : -1;
+        bool ok = {_valid("p", probe, "r")};
+        rows[step] = ok ? r : -1;
+        hashes[step] = ok ? {_hash("p", probe, "r")} : 0;
+    }}
+    long long total = 0;
+    bool many = false;
+    #pragma unroll
+    for (int step = 0; step < 16; ++step) {{
+        long long j = base + step * 256 + threadIdx.x;
+        long long r = rows[step];
         long long found = 0;
         int head = -1;
-        if ({_valid("p", probe, "r")}) {{
-            {_lookup(probe, build, 12, found)}
+        if (r >= 0) {{
+            {_lookup(probe, build, 12, found, hashed="hashes[step]")}
         }}
-        heads[j] = head;
+        if (j < n) heads[j] = head;
         total += found;
+        many |= found > 1;
     }}
+    if (many) multi[0] = 1;
     for (int d = 16; d > 0; d >>= 1) total += __shfl_down_sync(0xFFFFFFFFu, total, d);
     if ((threadIdx.x & 31) == 0) sums[threadIdx.x >> 5] = total;
     __syncthreads();
@@ -215,40 +232,41 @@ extern "C" __global__ void hash_heads(long long n, {_params("p", probe)}, {_para
 
 
 # Each probe row's pairs (the row, each build row of its chain) written from its place in probe
-# order: the block's offset (`ends` of the blocks before) plus the pairs of the block's earlier rows,
-# found by a scan of the rows' chain lengths (per 256-row step: warp shuffles, then the steps' and
-# warps' totals scanned in shared memory).
+# order: the block's offset (`ends` of the blocks before) plus the pairs of the block's earlier
+# rows — per 256-row step, each warp's pairs (ballot counts when no row has several matches,
+# `multi` 0, else a shuffle scan of chain lengths), the steps' and warps' totals scanned in shared
+# memory — so with one match a row, consecutive lanes write consecutive pairs.
 _PAIRS_WRITE = r"""
+__device__ __forceinline__ long long chain_length(int s, const int* next) {
+    long long c = 0;
+    for (; s != -1; s = next[s]) ++c;
+    return c;
+}
+__device__ __forceinline__ long long warp_inclusive(long long x, int lane) {
+    for (int d = 1; d < 32; d <<= 1) {
+        long long v = __shfl_up_sync(0xFFFFFFFFu, x, d);
+        if (lane >= d) x += v;
+    }
+    return x;
+}
 extern "C" __global__ void hash_pairs_write(long long n, const int* __restrict__ heads, const int* __restrict__ next,
-        const long long* __restrict__ ends, long long* __restrict__ pi, long long* __restrict__ bi) {
+        const long long* __restrict__ ends, int multi, long long* __restrict__ pi, long long* __restrict__ bi) {
     __shared__ long long ranks[16 * 8];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     long long base = (long long)blockIdx.x * 4096;
-    int head[16];
-    long long count[16], incl[16];
-    #pragma unroll
+    unsigned int below = (1u << lane) - 1u;
     for (int k = 0; k < 16; ++k) {
         long long j = base + k * 256 + threadIdx.x;
-        head[k] = j < n ? heads[j] : -1;
-        long long c = 0;
-        for (int s = head[k]; s != -1; s = next[s]) ++c;
-        count[k] = c;
-        long long x = c;
-        for (int d = 1; d < 32; d <<= 1) {
-            long long v = __shfl_up_sync(0xFFFFFFFFu, x, d);
-            if (lane >= d) x += v;
-        }
-        incl[k] = x;
-        if (lane == 31) ranks[k * 8 + warp] = x;
+        int head = j < n ? heads[j] : -1;
+        long long warp_total;
+        if (!multi) warp_total = __popc(__ballot_sync(0xFFFFFFFFu, head >= 0));
+        else warp_total = __shfl_sync(0xFFFFFFFFu, warp_inclusive(chain_length(head, next), lane), 31);
+        if (lane == 0) ranks[k * 8 + warp] = warp_total;
     }
     __syncthreads();
     if (warp == 0) {
         long long v0 = ranks[4 * lane], v1 = ranks[4 * lane + 1], v2 = ranks[4 * lane + 2], v3 = ranks[4 * lane + 3];
-        long long mine = v0 + v1 + v2 + v3, x = mine;
-        for (int d = 1; d < 32; d <<= 1) {
-            long long v = __shfl_up_sync(0xFFFFFFFFu, x, d);
-            if (lane >= d) x += v;
-        }
+        long long mine = v0 + v1 + v2 + v3, x = warp_inclusive(mine, lane);
         long long excl = x - mine;
         ranks[4 * lane] = excl;
         ranks[4 * lane + 1] = excl + v0;
@@ -257,11 +275,21 @@ extern "C" __global__ void hash_pairs_write(long long n, const int* __restrict__
     }
     __syncthreads();
     long long at = blockIdx.x ? ends[blockIdx.x - 1] : 0;
-    #pragma unroll
     for (int k = 0; k < 16; ++k) {
-        long long pos = at + ranks[k * 8 + warp] + incl[k] - count[k];
         long long j = base + k * 256 + threadIdx.x;
-        for (int s = head[k]; s != -1; s = next[s]) { pi[pos] = j; bi[pos] = s; ++pos; }
+        int head = j < n ? heads[j] : -1;
+        if (!multi) {
+            unsigned int hit = __ballot_sync(0xFFFFFFFFu, head >= 0);
+            if (head >= 0) {
+                long long pos = at + ranks[k * 8 + warp] + __popc(hit & below);
+                pi[pos] = j;
+                bi[pos] = head;
+            }
+        } else {
+            long long c = chain_length(head, next);
+            long long pos = at + ranks[k * 8 + warp] + warp_inclusive(c, lane) - c;
+            for (int s = head; s != -1; s = next[s]) { pi[pos] = j; bi[pos] = s; ++pos; }
+        }
     }
 }
 """
@@ -284,22 +312,23 @@ def _table(xp, build: KeySide, chain: bool):
 def pairs(xp, probe: KeySide, build: KeySide):
     """Every inner pair `(pi, bi)` (int64) in probe order, a probe row's matches in chain order:
     one probe pass notes each row's chain head and counts each block's pairs; a prefix sum of the
-    block counts (one round trip, for the total) places the blocks, and a second pass, reading
-    only the heads and chains, writes each row's pairs at its place."""
+    block counts (one round trip, for the total and whether any row matched twice) places the
+    blocks, and a second pass, reading only the heads and chains, writes each row's pairs there."""
     empty = xp.zeros(0, dtype=np.int64)
     if probe.n == 0 or build.n == 0:
         return empty, empty.copy()
     slots, nxt, mask = _table(xp, build, chain=True)
     blocks = -(-probe.n // _ROWS_PER_BLOCK)
     heads, counts = xp.empty(probe.n, dtype=np.int32), xp.empty(blocks, dtype=np.int64)
+    multi = xp.zeros(1, dtype=np.int32)
     _heads_kernel(xp, probe, build)((blocks,), (256,), (np.int64(probe.n), *_args(xp, probe), *_args(xp, build),
-                                                        slots, nxt, mask, heads, counts))
+                                                        slots, nxt, mask, heads, counts, multi))
     ends = xp.cumsum(counts)
-    (total,) = host_ints(xp, ends[-1])
+    total, repeated = host_ints(xp, ends[-1], multi[0])
     pi, bi = xp.empty(total, dtype=np.int64), xp.empty(total, dtype=np.int64)
     if total:
         kernel = compiled(_PAIRS_WRITE, lambda: xp.RawKernel(_PAIRS_WRITE, "hash_pairs_write"))
-        kernel((blocks,), (256,), (np.int64(probe.n), heads, nxt, ends, pi, bi))
+        kernel((blocks,), (256,), (np.int64(probe.n), heads, nxt, ends, np.int32(repeated), pi, bi))
     return pi, bi
 
 
