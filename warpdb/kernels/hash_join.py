@@ -126,13 +126,12 @@ def _probe_kernel(xp, probe: KeySide, build: KeySide, mode: str):
                     lambda: xp.RawKernel(_probe_source(probe, build, mode), "hash_probe"))
 
 
-def _lookup(probe: KeySide, build: KeySide, indent: int, found: list[str], declare: bool = True,
-            hashed: str | None = None) -> str:
+def _lookup(probe: KeySide, build: KeySide, indent: int, found: list[str], declare: bool = True) -> str:
     """C statements finding probe row `r`'s slot: linear probing from its hash until an empty slot,
     or the slot whose entry has the row's fingerprint and whose build row `s` (base row `br`) has
     equal keys, where the statements `found` run and the search stops. `h` holds the slot reached;
     a slot of another key is passed over by its fingerprint, without reading build columns."""
-    head = [f"unsigned long long hv = {hashed or _hash('p', probe, 'r')};",
+    head = [f"unsigned long long hv = {_hash('p', probe, 'r')};",
             f"{'unsigned long long ' if declare else ''}h = hv & mask;"]
     equal = _equal("p", probe, "r", "b", build, "br")
     lines = [*head, "while (true) {", "    unsigned long long e = slots[h];", "    if (e == EMPTY) break;",
@@ -182,8 +181,7 @@ _ROWS_PER_BLOCK = 4096  # the pair kernels' block: 16 steps of 256 consecutive p
 def _heads_source(probe: KeySide, build: KeySide) -> str:
     """Each probe row's chain head (the first build row with its key, or -1) into `heads`, each
     block's number of pairs (its rows' chain lengths summed) into `counts`, and `multi[0]` = 1 when
-    some row has more than one match. A thread first reads its 16 rows' keys and hashes them (the
-    loads in flight together), then looks them up."""
+    some row has more than one match."""
     pr = _row("p", probe, "j")
     found = ["head = s;", "for (int k = s; k != -1; k = next[k]) ++found;"]
     src = MIX + f"""
@@ -191,29 +189,18 @@ extern "C" __global__ void hash_heads(long long n, {_params("p", probe)}, {_para
         const unsigned long long* __restrict__ slots, const int* __restrict__ next, unsigned long long mask,
         int* __restrict__ heads, long long* __restrict__ counts, int* __restrict__ multi) {{
     __shared__ long long sums[8];
-    long long base = (long long)blockIdx.x * {_ROWS_PER_BLOCK};
-    long long rows[16];
-    unsigned long long hashes[16];
-    #pragma unroll
-    for (int step = 0; step < 16; ++step) {{
-        long long j = base + step * 256 + threadIdx.x;
-        long long r = j < n ? {pr} : -1;
-        bool ok = {_valid("p", probe, "r")};
-        rows[step] = ok ? r : -1;
-        hashes[step] = ok ? {_hash("p", probe, "r")} : 0;
-    }}
     long long total = 0;
     bool many = false;
-    #pragma unroll
     for (int step = 0; step < 16; ++step) {{
-        long long j = base + step * 256 + threadIdx.x;
-        long long r = rows[step];
+        long long j = (long long)blockIdx.x * {_ROWS_PER_BLOCK} + step * 256 + threadIdx.x;
+        if (j >= n) break;
+        long long r = {pr};
         long long found = 0;
         int head = -1;
-        if (r >= 0) {{
-            {_lookup(probe, build, 12, found, hashed="hashes[step]")}
+        if ({_valid("p", probe, "r")}) {{
+            {_lookup(probe, build, 12, found)}
         }}
-        if (j < n) heads[j] = head;
+        heads[j] = head;
         total += found;
         many |= found > 1;
     }}
