@@ -10,10 +10,10 @@ looks each row up. NULL keys never match. Two operations:
 
 - `pairs`: every inner pair (probe row, build row) in probe order, with one device round trip.
   Equal build keys are chained from their slot (atomicExch pushes a row in front of the slot's
-  head); one probe counts each row's matches and notes its chain head, a prefix sum places them,
-  and when no probe row matched twice (the usual key join) the heads are the pairs; otherwise a
-  second probe writes them, a probe row's matches in chain order, which varies from run to run
-  (as in any parallel hash join; SQL gives join output no order).
+  head); one probe notes each row's chain head and counts each 4096-row block's pairs, a prefix
+  sum of the block counts places the blocks, and a write pass (heads and chains only, no second
+  probe) writes each row's pairs at its rank in the block — a probe row's matches in chain order,
+  which varies from run to run (as in any parallel hash join; SQL gives join output no order).
 - `presence`: for each probe row, whether its key tuple occurs on the build side (semi/anti
   joins, key filters) — no round trip; the table is built on the smaller side.
 - `matched_with`: the same with a condition on each matching pair (semi/anti joins with a
