@@ -35,14 +35,38 @@ def device() -> str:
     return os.environ.get("WARPDB_DEVICE", "cpu")
 
 
-def connect_with(tables: dict):
-    """A warpdb connection on the test device with every table of `tables` registered."""
+def connect_with(tables: dict, on: str | None = None):
+    """A warpdb connection on the test device (or device `on`) with every table of `tables` registered."""
     import warpdb
 
-    con = warpdb.connect(device=device())
+    con = warpdb.connect(device=on or device())
     for name, tbl in tables.items():
         con.register(name, tbl)
     return con
+
+
+def duckdb_rejects(sql: str, tables: dict, exc=None):
+    """Assert DuckDB raises `exc` (any DuckDB error by default) on `sql` over `tables`."""
+    import duckdb
+
+    from warpdb import oracle
+
+    with pytest.raises(exc or duckdb.Error):
+        oracle.duckdb_result(sql, tables)
+
+
+def rule_switch(name: str):
+    """A fixture run twice, with optimizer rule `name` enabled ("on") and disabled ("off")."""
+    from warpdb.engine import optimizer
+
+    @pytest.fixture(params=["on", "off"])
+    def switch(request):
+        if request.param == "off":
+            optimizer.DISABLED.add(name)
+        yield request.param
+        optimizer.DISABLED.discard(name)
+
+    return switch
 
 
 # ---------------------------------------------------------------------------

@@ -9,9 +9,8 @@ import decimal
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import connect_with
+from conftest import connect_with, rule_switch
 
-from warpdb.engine import optimizer
 from warpdb.oracle import check
 
 RULE = "distinct_aggregates"
@@ -32,12 +31,7 @@ def tables():
     })}
 
 
-@pytest.fixture(params=["on", "off"])
-def rule(request):
-    if request.param == "off":
-        optimizer.DISABLED.add(RULE)
-    yield request.param
-    optimizer.DISABLED.discard(RULE)
+rule = rule_switch(RULE)
 
 
 QUERIES = [

@@ -2,15 +2,11 @@
 keeps working afterwards.  Each query here is also rejected by DuckDB (checked in the tests)."""
 import duckdb
 import pytest
+from conftest import duckdb_rejects
 
 import warpdb
 import warpdb.errors as errors
 from warpdb import oracle
-
-
-def duckdb_rejects(sql, tables, exc=duckdb.Error):
-    with pytest.raises(exc):
-        oracle.duckdb_result(sql, tables)
 
 
 def still_works(con):

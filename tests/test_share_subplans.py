@@ -8,7 +8,7 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import connect_with
+from conftest import connect_with, rule_switch
 
 import warpdb
 from tpch.datagen import TABLES, ensure_data
@@ -42,13 +42,7 @@ DIFFERENT = [
 ]
 
 
-@pytest.fixture(params=["on", "off"])
-def rule(request):
-    """The rule enabled, then disabled."""
-    if request.param == "off":
-        optimizer.DISABLED.add(RULE)
-    yield request.param
-    optimizer.DISABLED.discard(RULE)
+rule = rule_switch(RULE)
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import decimal
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import connect_with
+from conftest import connect_with, duckdb_rejects
 
 import warpdb
 from warpdb.kernels.backend import gpu_available
@@ -61,11 +60,7 @@ def test_projection_matches_duckdb(con, tables, sql):
 
 @pytest.mark.parametrize("sql,op", [("select big * 4 from f", "mul"), ("select big + big + big + big from f", "add")])
 def test_overflow_is_an_error_like_duckdb(con, tables, sql, op):
-    dcon = duckdb.connect()
-    for name, t in tables.items():
-        dcon.register(name, t)
-    with pytest.raises(duckdb.Error):
-        dcon.sql(sql).fetchall()
+    duckdb_rejects(sql, tables)
     with pytest.raises(warpdb.ExecutionError, match=f"Overflow in {op}"):
         con.sql(sql).fetchall()
 
@@ -80,8 +75,5 @@ def test_gpu_takes_the_kernel_when_the_columns_have_no_nulls(tables, sql, fused,
     runs = []
     original = fused_values.evaluate
     monkeypatch.setattr(fused_values, "evaluate", lambda *a: runs.append(original(*a)) or runs[-1])
-    con = warpdb.connect(device="gpu")
-    for name, t in tables.items():
-        con.register(name, t)
-    check(con, sql, tables, ordered=False)
+    check(connect_with(tables, on="gpu"), sql, tables, ordered=False)
     assert [r is not None for r in runs] == fused

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import decimal
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import connect_with
+from conftest import connect_with, duckdb_rejects
 
 import warpdb
 from warpdb.kernels.backend import gpu_available
@@ -108,11 +107,7 @@ def test_grouping_matches_duckdb(con, tables, sql):
     ("select kk, x, sum(huge + huge) from nn group by kk, x", "add"),
 ])
 def test_overflow_is_an_error_like_duckdb(con, tables, sql, op):
-    dcon = duckdb.connect()
-    for name, t in tables.items():
-        dcon.register(name, t)
-    with pytest.raises(duckdb.Error):
-        dcon.sql(sql).fetchall()
+    duckdb_rejects(sql, tables)
     with pytest.raises(warpdb.ExecutionError, match=f"Overflow in {op}"):
         con.sql(sql).fetchall()
 
@@ -132,8 +127,5 @@ def test_gpu_groups_by_hash_when_the_key_combinations_outnumber_the_rows(tables,
     runs = []
     original = fa._run
     monkeypatch.setattr(fa, "_run", lambda xp, src, grouping, *a: runs.append(grouping) or original(xp, src, grouping, *a))
-    con = warpdb.connect(device="gpu")
-    for name, t in tables.items():
-        con.register(name, t)
-    check(con, sql, tables, ordered=False)
+    check(connect_with(tables, on="gpu"), sql, tables, ordered=False)
     assert [g.hashed is not None for g in runs] == [hashed]

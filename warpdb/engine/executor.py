@@ -222,7 +222,7 @@ def _pruned(node: Scan, ctx):
         preds = [p for p in node.filters if p.cids() and p.cids() <= set(names)]
         if preds:
             files = Batch({cid: source.partition_column(n, ctx.xp) for cid, n in names.items()}, len(source.paths))
-            keep = ctx.to_host(_mask(ctx, preds, files))
+            keep = ctx.to_host(fused.conjunction(ctx.ev, preds, files))
     if getattr(source, "row_groups", False):
         return source.scan(node, keep, ctx.scans)
     return source if keep is None else source.restrict(keep)
@@ -232,17 +232,8 @@ def _filtered(ctx, conjuncts, batch: Batch) -> Batch:
     """The rows of `batch` where every conjunct is TRUE; on the GPU selected by one compaction
     kernel that evaluates the NULL-free comparisons itself."""
     if ctx.xp is np:
-        return batch.filter(np, _mask(ctx, conjuncts, batch))
+        return batch.filter(np, fused.conjunction(ctx.ev, conjuncts, batch))
     return batch.take(ctx.xp, fused.selected_rows(ctx.ev, conjuncts, batch), False)
-
-
-def _mask(ctx, conjuncts, batch: Batch):
-    """Rows where every conjunct is TRUE; on the GPU the NULL-free comparisons run as one kernel."""
-    mask, rest = fused.split_mask(ctx.ev, conjuncts, batch)
-    for pred in rest:
-        m = ctx.ev.predicate(pred, batch)
-        mask = m if mask is None else mask & m
-    return mask
 
 
 @step.register

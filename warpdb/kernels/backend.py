@@ -104,13 +104,14 @@ def host_ints(xp, *values) -> list[int]:
     return [next(got) if isinstance(v, xp.ndarray) else int(v) for v in values]
 
 
-_PACK_TYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
-               "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
-               "uint64": "unsigned long long", "float32": "float", "float64": "double"}
+# The C type of each dtype, as generated kernels declare their arrays.
+C_TYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
+           "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
+           "uint64": "unsigned long long", "float32": "float", "float64": "double"}
 
 
 def _pack_source(types: tuple) -> str:
-    params = ", ".join(f"const {_PACK_TYPES[t]}* a{k}" for k, t in enumerate(types))
+    params = ", ".join(f"const {C_TYPES[t]}* a{k}" for k, t in enumerate(types))
     body = " ".join(f"out[{k}] = (long long)a{k}[0];" for k in range(len(types)))
     return f'extern "C" __global__ void warpdb_pack({params}, long long* out) {{ {body} }}'
 

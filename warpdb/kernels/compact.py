@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import host_ints
+from .backend import C_TYPES, host_ints
 from .jit import compiled
 
 _THREADS = 256
 _STEPS = 16
 _PER_BLOCK = _THREADS * _STEPS
-CTYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
-          "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
-          "uint64": "unsigned long long"}
 
 
 def _source(params: str, loads: str, predicate: str) -> str:
@@ -77,12 +74,12 @@ def rows_where(xp, n: int, predicate: str, columns: list[tuple[str, object]]):
     """Positions (int64, ascending) of the rows i < n where the C boolean expression `predicate`
     holds; it names each column of `columns` [(name, 1-D device array of n values)] as its value
     at the row. GPU only."""
-    params = "".join(f", const {CTYPES[a.dtype.name]}* __restrict__ {name}_" for name, a in columns)
-    loads = " ".join(f"{CTYPES[a.dtype.name]} {name} = {name}_[i];" for name, a in columns)
-    source = _source(params, loads, predicate)
-    kernel = compiled(source, lambda: xp.RawKernel(source, "compact_rows"))
+    params = "".join(f", const {C_TYPES[a.dtype.name]}* __restrict__ {name}_" for name, a in columns)
+    loads = " ".join(f"{C_TYPES[a.dtype.name]} {name} = {name}_[i];" for name, a in columns)
     if n == 0:
         return xp.zeros(0, dtype=np.int64)
+    source = _source(params, loads, predicate)
+    kernel = compiled(source, lambda: xp.RawKernel(source, "compact_rows"))
     blocks = -(-n // _PER_BLOCK)
     arrays = [a for _, a in columns]
     counts = xp.empty(blocks, dtype=np.int64)

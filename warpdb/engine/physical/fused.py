@@ -1,16 +1,15 @@
-"""Fused predicates on the GPU: the NULL-free numeric comparisons of a filter become part of one
-generated CUDA kernel (compiled once per shape, cached by its source) instead of one array pass
-per comparison and per AND — the stream compaction kernel that selects the filter's rows
-(`selected_rows`), or an elementwise mask (`split_mask`). Conjuncts it cannot take (NULLable
-inputs, strings, floats, casts, arithmetic) are evaluated as before and ANDed in; the answers are
-the same either way.
+"""Fused predicates on the GPU: the NULL-free numeric comparisons of a filter become part of the
+generated stream compaction kernel that selects its rows (`selected_rows`; compiled once per
+shape, cached by its source) instead of one array pass per comparison and per AND. Conjuncts it
+cannot take (NULLable inputs, strings, floats, casts, arithmetic) are evaluated as before and their
+mask is ANDed in there; the answers are the same either way. `PredicateSource` also writes the
+predicates of the other generated kernels (fused aggregate, semi joins with a residual).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ...kernels import compact as C
-from ...kernels.jit import compiled
 from .. import types as T
 from ..expr import Call, ColRef, Expr, Lit
 from ..types import Kind
@@ -111,19 +110,12 @@ def _split(ev, conjuncts, batch: Batch):
     return src, fused, rest
 
 
-def split_mask(ev, conjuncts, batch: Batch):
-    """(mask of the conjuncts fused into one GPU kernel or None, the conjuncts left over)."""
-    if ev.xp is np or batch.n == 0:
-        return None, list(conjuncts)
-    src, fused, rest = _split(ev, conjuncts, batch)
-    if not fused:
-        return None, rest
-    arrays = [a for _, a in src.params.values()]
-    params = ", ".join(f"{a.dtype.name} {name}" for (name, _), a in zip(src.params.values(), arrays))
-    body = "out = " + " && ".join(fused) + ";"
-    kernel = compiled(("predicate", params, body),
-                      lambda: ev.xp.ElementwiseKernel(params, "bool out", body, "warpdb_predicate"))
-    return kernel(*arrays), rest
+def conjunction(ev, conjuncts, batch: Batch):
+    """The evaluator's mask of the rows where every conjunct (at least one) is TRUE."""
+    mask = ev.predicate(conjuncts[0], batch)
+    for pred in conjuncts[1:]:
+        mask = mask & ev.predicate(pred, batch)
+    return mask
 
 
 def selected_rows(ev, conjuncts, batch: Batch):
@@ -133,9 +125,6 @@ def selected_rows(ev, conjuncts, batch: Batch):
     src, fused, rest = _split(ev, conjuncts, batch)
     columns = [(name, ev.xp.ascontiguousarray(a)) for name, a in src.params.values()]
     if rest:
-        mask = ev.predicate(rest[0], batch)
-        for pred in rest[1:]:
-            mask = mask & ev.predicate(pred, batch)
-        columns.append(("rest", mask))
+        columns.append(("rest", conjunction(ev, rest, batch)))
         fused.append("rest")
     return C.rows_where(ev.xp, batch.n, " && ".join(fused), columns)

@@ -122,14 +122,15 @@ def _keys(src: RowSource, exprs, n: int) -> _Grouping | None:
     if 0 in cards:
         return None
     ranged = [(e, base) for (e, _, base), card in zip(found, _cards(found)) if card is None]
-    if math.prod(cards) > limit or not _ranges(src, ranged):
+    numeric = _ranges(src, ranged) if math.prod(cards) <= limit else None
+    if numeric is None:
         return _hashed(src, found, n)
-    ranges = [src.ranges[e.cid] if e.cid in src.ranges else (0, card - 1) for (e, _, _), card in zip(found, _cards(found))]
+    ranges = [numeric[e.cid] if card is None else (0, card - 1) for (e, _, _), card in zip(found, _cards(found))]
     slots = math.prod(hi - lo + 1 for lo, hi in ranges)
     if slots > limit:
         return _hashed(src, found, n)
-    keys = [(f"(int){code}" if e.cid not in src.ranges else f"(int)((long long){code} - {src.scalar(lo)})",
-             base, hi - lo + 1, lo if e.cid in src.ranges else None) for (e, code, base), (lo, hi) in zip(found, ranges)]
+    keys = [(f"(int)((long long){code} - {src.scalar(lo)})" if e.cid in numeric else f"(int){code}",
+             base, hi - lo + 1, lo if e.cid in numeric else None) for (e, code, base), (lo, hi) in zip(found, ranges)]
     return _Grouping(keys, slots)
 
 
@@ -139,18 +140,17 @@ def _cards(found) -> list[int | None]:
             for e, _, base in found]
 
 
-def _ranges(src: RowSource, ranged) -> bool:
-    """Each integer or date key's (min, max) over the rows read, into `src.ranges`; False when
-    there are no rows."""
+def _ranges(src: RowSource, ranged) -> dict[int, tuple[int, int]] | None:
+    """Each integer or date key's (min, max) over the rows read, by column id; None when there are
+    no rows."""
     values = []
     for e, base in ranged:
         _, idx, _ = src.batch.row_source(e.cid)
         values.append(base.data if idx is None or idx.shape[0] >= len(base) else G.take(src.ev.xp, base.data, idx))
     if any(v.shape[0] == 0 for v in values):
-        return False
+        return None
     got = host_ints(src.ev.xp, *[m for v in values for m in (v.min(), v.max())])
-    src.ranges = {e.cid: (got[2 * k], got[2 * k + 1]) for k, (e, _) in enumerate(ranged)}
-    return True
+    return {e.cid: (got[2 * k], got[2 * k + 1]) for k, (e, _) in enumerate(ranged)}
 
 
 def _hashed(src: RowSource, found, n: int) -> _Grouping:
@@ -327,14 +327,5 @@ def _hashed_keys(xp, node, grouping: _Grouping, rows, batch: Batch) -> dict:
     """The key columns of the hash table's used slots `rows`: each slot's first batch row, read
     through the key columns' row indices (composed, not gathered)."""
     first = grouping.hashed[rows].astype(np.int64)
-    composed: dict[int, object] = {}
-    out = {}
-    for f, (_, _, cid) in zip(node.schema, grouping.keys):
-        base, idx, _ = batch.row_source(cid)
-        if idx is None:
-            out[f.cid] = (base, first, False)
-            continue
-        if id(idx) not in composed:
-            composed[id(idx)] = G.take(xp, idx, first)
-        out[f.cid] = (base, composed[id(idx)], False)
-    return out
+    keys = batch.renamed({f.cid: cid for f, (_, _, cid) in zip(node.schema, grouping.keys)}).take(xp, first, False)
+    return {f.cid: keys.source(f.cid) for f in node.schema[:len(grouping.keys)]}

@@ -20,7 +20,7 @@ _ARITH = {"add": "+", "sub": "-", "mul": "*"}
 
 
 class RowSource:
-    """C source pieces of one aggregate: parameters, per-row statements, overflow flags."""
+    """C source pieces of one generated kernel: parameters, per-row statements, overflow flags."""
 
     def __init__(self, ev, batch: Batch):
         self.ev, self.batch = ev, batch
@@ -34,7 +34,6 @@ class RowSource:
         self.flags: list[tuple[str, T.DataType]] = []
         self.loads: dict[int, list] = {}  # cid -> [local, row, phase: 1 read by the filter, else 2]
         self.phase = 2
-        self.ranges: dict[int, tuple[int, int]] = {}
         self.loaded: set[str] = {"i"}  # the row indices columns are loaded through
 
     def column(self, ref: ColRef):
